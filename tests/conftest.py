@@ -33,7 +33,7 @@ def require(condition: bool, reason: str) -> None:
 
 
 def conformance_path() -> Path:
-    """The conformance corpus directory: ``MEDTRACE_CONFORMANCE_DIR`` or ``../shared/conformance``."""
+    """The conformance corpus: ``MEDTRACE_CONFORMANCE_DIR`` or ``../shared/conformance``."""
     configured = os.environ.get("MEDTRACE_CONFORMANCE_DIR")
     return Path(configured) if configured else DEFAULT_CONFORMANCE_DIR
 

@@ -16,8 +16,8 @@ from medtrace.gs1.errors import (
     CharacterSetError,
     CheckDigitError,
     Gs1Error,
+    Gs1SyntaxError,
     LengthError,
-    SyntaxError_,
     UnknownAiError,
 )
 
@@ -115,31 +115,31 @@ def test_parse(
     ("uri", "error", "message"),
     [
         # qualifiers out of order
-        ("https://id.gs1.org/01/09506000134352/21/S/10/L", SyntaxError_, "out of order"),
+        ("https://id.gs1.org/01/09506000134352/21/S/10/L", Gs1SyntaxError, "out of order"),
         # qualifier of another key
-        ("https://id.gs1.org/01/09506000134352/254/S", SyntaxError_, "expected 22/10/21 or 235"),
+        ("https://id.gs1.org/01/09506000134352/254/S", Gs1SyntaxError, "expected 22/10/21 or 235"),
         # mixing the two qualifier alternatives
-        ("https://id.gs1.org/01/09506000134352/10/L/235/T", SyntaxError_, "do not qualify"),
+        ("https://id.gs1.org/01/09506000134352/10/L/235/T", Gs1SyntaxError, "do not qualify"),
         # serial in the query is not a data attribute
-        ("https://id.gs1.org/01/09506000134352?21=5", SyntaxError_, "not permitted"),
+        ("https://id.gs1.org/01/09506000134352?21=5", Gs1SyntaxError, "not permitted"),
         # same AI in path and query
-        ("https://id.gs1.org/01/09506000134352/10/L?10=M", SyntaxError_, "appears twice"),
+        ("https://id.gs1.org/01/09506000134352/10/L?10=M", Gs1SyntaxError, "appears twice"),
         # bad GTIN check digit
         ("https://id.gs1.org/01/09506000134353", CheckDigitError, "check digit 3 is wrong"),
         # no primary key in the path
-        ("https://id.gs1.org/foo/bar", SyntaxError_, "no GS1 Digital Link primary key"),
+        ("https://id.gs1.org/foo/bar", Gs1SyntaxError, "no GS1 Digital Link primary key"),
         # unknown AI in a qualifier position
         ("https://id.gs1.org/01/09506000134352/23/x", UnknownAiError, "(23)"),
         # unknown numeric query key
         ("https://id.gs1.org/01/09506000134352?23=1", UnknownAiError, "(23)"),
         # broken percent escape
-        ("https://id.gs1.org/01/09506000134352/21/a%2", SyntaxError_, "two hex digits"),
+        ("https://id.gs1.org/01/09506000134352/21/a%2", Gs1SyntaxError, "two hex digits"),
         # percent-encoded character outside CSET 82
         ("https://id.gs1.org/01/09506000134352/21/a%20b", CharacterSetError, "' '"),
         # serial longer than 20 characters
         ("https://id.gs1.org/01/09506000134352/21/" + "x" * 21, LengthError, "at most 20"),
         # not an absolute URI
-        ("/01/09506000134352", SyntaxError_, "not an absolute URI"),
+        ("/01/09506000134352", Gs1SyntaxError, "not an absolute URI"),
         # bad expiry via the short name
         ("https://id.gs1.org/01/09506000134352?exp=261301", Gs1Error, "month 13"),
     ],
@@ -156,7 +156,7 @@ def test_to_uri_keeps_params_and_prefix() -> None:
         "https://b.example/dl/01/09506000134352/21/1?linkType=gs1%3Apip&x=%26"
     )
     assert link.to_uri(include_params=False) == link.canonical()
-    with pytest.raises(SyntaxError_):
+    with pytest.raises(Gs1SyntaxError):
         link.to_uri("b.example")
 
 
@@ -193,15 +193,15 @@ def test_message_round_trip(hri: str, uri: str | None) -> None:
     ],
 )
 def test_from_message_invalid(hri: str, message: str) -> None:
-    with pytest.raises(SyntaxError_, match=message):
+    with pytest.raises(Gs1SyntaxError, match=message):
         DigitalLink.from_message(parse(hri))
 
 
 def test_invariants() -> None:
     # A serial cannot be a primary key; parameters may not shadow AIs.
-    with pytest.raises(SyntaxError_):
+    with pytest.raises(Gs1SyntaxError):
         DigitalLink(ElementString.of("21", "1"))
-    with pytest.raises(SyntaxError_):
+    with pytest.raises(Gs1SyntaxError):
         DigitalLink(ElementString.of("01", GTIN), params=(("exp", "270131"),))
 
 

@@ -23,8 +23,8 @@ from medtrace.gs1.errors import (
     CheckDigitError,
     DateError,
     Gs1Error,
+    Gs1SyntaxError,
     LengthError,
-    SyntaxError_,
     UnknownAiError,
 )
 
@@ -75,7 +75,7 @@ def test_parse_valid(text: str, symbology: str | None) -> None:
         # unknown AI in raw data
         ("01003123456789062312", UnknownAiError, "at position 16"),
         # duplicate AI, different values
-        ("(21)1(21)2", SyntaxError_, "appears twice with different values"),
+        ("(21)1(21)2", Gs1SyntaxError, "appears twice with different values"),
         # empty value in HRI
         ("(01)00312345678906(21)(10)A", LengthError, "AI (21): value is empty"),
         # empty value between separators
@@ -91,13 +91,13 @@ def test_parse_valid(text: str, symbology: str | None) -> None:
         # bad character set
         ("(21)A B", CharacterSetError, "' ' at position 2"),
         # not a GS1 symbology identifier (plain DataMatrix)
-        ("]d10100312345678906", SyntaxError_, "does not announce GS1 data"),
+        ("]d10100312345678906", Gs1SyntaxError, "does not announce GS1 data"),
         # HRI text before the first AI
-        ("(x)(01)00312345678906", SyntaxError_, "must start with '(AI)'"),
+        ("(x)(01)00312345678906", Gs1SyntaxError, "must start with '(AI)'"),
         # text that is neither HRI nor starts with an AI
         ("x(01)00312345678906", UnknownAiError, "at position 0"),
         # nothing at all
-        ("]d2\x1d", SyntaxError_, "no element strings"),
+        ("]d2\x1d", Gs1SyntaxError, "no element strings"),
         # expiry date with a time part that is out of range
         ("(7003)2601312460", DateError, "hour 24"),
     ],
@@ -174,11 +174,11 @@ def test_message_helpers_name_what_is_missing(text: str, call: str, missing: str
     ("build", "error"),
     [
         # no elements
-        (lambda: Gs1Message(()), SyntaxError_),
+        (lambda: Gs1Message(()), Gs1SyntaxError),
         # same AI twice
-        (lambda: Gs1Message.of(("21", "1"), ("21", "1")), SyntaxError_),
+        (lambda: Gs1Message.of(("21", "1"), ("21", "1")), Gs1SyntaxError),
         # unknown symbology
-        (lambda: Gs1Message.of(("21", "1"), symbology="]X9"), SyntaxError_),
+        (lambda: Gs1Message.of(("21", "1"), symbology="]X9"), Gs1SyntaxError),
         # element whose spec belongs to another AI
         (lambda: ElementString("21", "1", ElementString.of("10", "1").spec), ValueError),
     ],

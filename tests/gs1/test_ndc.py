@@ -11,8 +11,8 @@ from medtrace.gs1.errors import (
     AmbiguousError,
     CharacterSetError,
     Gs1Error,
+    Gs1SyntaxError,
     LengthError,
-    SyntaxError_,
 )
 from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.ndc import FORMATS, Ndc
@@ -82,7 +82,7 @@ def test_hipaa11_ambiguous(hipaa11: str, readings: set[str]) -> None:
 
 def test_hipaa11_without_padding_zero() -> None:
     # no segment starts with 0, so this is not a padded 10-digit NDC
-    with pytest.raises(SyntaxError_, match="has no padding zero"):
+    with pytest.raises(Gs1SyntaxError, match="has no padding zero"):
         Ndc.parse("12345678912")
 
 
@@ -108,8 +108,8 @@ def test_ten_bare_digits_are_ambiguous() -> None:
     ("text", "fmt", "error"),
     [
         ("0002-1433-8", None, LengthError),  # 4-4-1 is no NDC configuration
-        ("0002-1433", None, SyntaxError_),  # two segments
-        ("0002-1433-80-1", None, SyntaxError_),  # four segments
+        ("0002-1433", None, Gs1SyntaxError),  # two segments
+        ("0002-1433-80-1", None, Gs1SyntaxError),  # four segments
         ("0002--80", None, LengthError),  # empty segment
         ("0002-14a3-80", None, CharacterSetError),  # letter in a segment
         ("000214338", None, LengthError),  # nine digits

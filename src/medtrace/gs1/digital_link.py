@@ -49,7 +49,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from medtrace.gs1.ai import AI_TABLE, DL_PRIMARY_KEYS, lookup
 from medtrace.gs1.element_string import ElementString, Gs1Message
-from medtrace.gs1.errors import SyntaxError_
+from medtrace.gs1.errors import Gs1SyntaxError
 from medtrace.gs1.gtin import Gtin
 
 CANONICAL_DOMAIN: Final = "https://id.gs1.org"
@@ -90,11 +90,11 @@ def _encode(value: str) -> str:
 
 def _decode(text: str, *, where: str) -> str:
     if _BAD_PERCENT.search(text):
-        raise SyntaxError_(f"{where} {text!r} has a '%' not followed by two hex digits")
+        raise Gs1SyntaxError(f"{where} {text!r} has a '%' not followed by two hex digits")
     try:
         return unquote(text, errors="strict")
     except UnicodeDecodeError as error:
-        raise SyntaxError_(f"{where} {text!r} percent-decodes to invalid UTF-8") from error
+        raise Gs1SyntaxError(f"{where} {text!r} percent-decodes to invalid UTF-8") from error
 
 
 def _ai_code(name: str) -> str | None:
@@ -116,13 +116,13 @@ def _check_qualifiers(key: str, qualifiers: tuple[str, ...]) -> None:
             set(qualifiers)
         ) == len(qualifiers):
             return
-        raise SyntaxError_(
+        raise Gs1SyntaxError(
             f"key qualifiers {'/'.join(qualifiers)} are out of order or repeated, "
             f"expected the order {'/'.join(sequence)}",
             ai=key,
         )
     expected = " or ".join("/".join(sequence) for sequence in sequences) or "none"
-    raise SyntaxError_(
+    raise Gs1SyntaxError(
         f"key qualifiers {'/'.join(qualifiers)} do not qualify this primary key, "
         f"expected {expected}",
         ai=key,
@@ -145,7 +145,7 @@ class DigitalLink:
     def __post_init__(self) -> None:
         key = self.primary_key.ai
         if not self.primary_key.spec.dl_primary_key:
-            raise SyntaxError_(
+            raise Gs1SyntaxError(
                 "is not a GS1 Digital Link primary key, "
                 f"expected one of {', '.join(DL_PRIMARY_KEYS)}",
                 ai=key,
@@ -155,13 +155,13 @@ class DigitalLink:
         seen = {key, *(q.ai for q in self.qualifiers)}
         for attribute in self.attributes:
             if not attribute.spec.dl_data_attribute:
-                raise SyntaxError_(
+                raise Gs1SyntaxError(
                     "is not permitted as a Digital Link data attribute (query string)",
                     ai=attribute.ai,
                     value=attribute.value,
                 )
             if attribute.ai in seen:
-                raise SyntaxError_(
+                raise Gs1SyntaxError(
                     "appears twice in the Digital Link, expected each AI once",
                     ai=attribute.ai,
                     value=attribute.value,
@@ -169,7 +169,7 @@ class DigitalLink:
             seen.add(attribute.ai)
         for name, _ in self.params:
             if _ai_code(name) is not None or name.isdigit() or not name:
-                raise SyntaxError_(
+                raise Gs1SyntaxError(
                     f"parameter name {name!r} is empty or names an AI, "
                     "expected a non-GS1 parameter such as linkType"
                 )
@@ -181,12 +181,12 @@ class DigitalLink:
         >>> DigitalLink.parse("https://id.gs1.org/01/09506000134352/21/A/10/B")
         Traceback (most recent call last):
         ...
-        medtrace.gs1.errors.SyntaxError_: AI (01): key qualifiers 21/10 are out of order or \
+        medtrace.gs1.errors.Gs1SyntaxError: AI (01): key qualifiers 21/10 are out of order or \
 repeated, expected the order 22/10/21
         """
         parts = urlsplit(uri)
         if not parts.scheme or not parts.netloc:
-            raise SyntaxError_(f"{uri!r} is not an absolute URI, expected https://domain/01/...")
+            raise Gs1SyntaxError(f"{uri!r} is not an absolute URI, expected https://domain/01/...")
         segments = parts.path.split("/")[1:]
         if segments and not segments[-1]:
             segments.pop()
@@ -217,7 +217,7 @@ repeated, expected the order 22/10/21
         """
         keys = [element for element in message if element.spec.dl_primary_key]
         if not keys:
-            raise SyntaxError_(
+            raise Gs1SyntaxError(
                 f"message {''.join(e.hri() for e in message)} has no Digital Link primary key, "
                 f"expected one of {', '.join(DL_PRIMARY_KEYS)}"
             )
@@ -262,7 +262,7 @@ repeated, expected the order 22/10/21
         """
         parts = urlsplit(domain)
         if not parts.scheme or not parts.netloc or parts.query or parts.fragment:
-            raise SyntaxError_(
+            raise Gs1SyntaxError(
                 f"domain {domain!r} must be scheme://host[/prefix], without query or fragment"
             )
         return domain.rstrip("/") + self._path_and_query(with_params=include_params)
@@ -284,7 +284,7 @@ def _find_primary_key(segments: list[str], uri: str) -> int:
             if segment.isascii() and segment.isdigit() and 2 <= len(segment) <= 4:
                 lookup(segment)
             break
-    raise SyntaxError_(
+    raise Gs1SyntaxError(
         f"{uri!r} has no GS1 Digital Link primary key followed by AI/value pairs, "
         f"expected a path such as /01/{{gtin}}/21/{{serial}}"
     )

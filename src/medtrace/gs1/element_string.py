@@ -50,7 +50,7 @@ from typing import Final
 
 from medtrace.gs1.ai import AiSpec, lookup, match_prefix, validate
 from medtrace.gs1.dates import Gs1Date
-from medtrace.gs1.errors import Gs1Error, LengthError, SyntaxError_, UnknownAiError
+from medtrace.gs1.errors import Gs1Error, Gs1SyntaxError, LengthError, UnknownAiError
 from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.keys import Sscc
 from medtrace.gs1.product import ProductIdentifier, Sgtin
@@ -110,11 +110,11 @@ class Gs1Message:
 
     def __post_init__(self) -> None:
         if not self.elements:
-            raise SyntaxError_("a GS1 message needs at least one element string")
+            raise Gs1SyntaxError("a GS1 message needs at least one element string")
         seen: dict[str, str] = {}
         for element in self.elements:
             if element.ai in seen:
-                raise SyntaxError_(
+                raise Gs1SyntaxError(
                     f"appears twice (values {seen[element.ai]!r} and {element.value!r}), "
                     "expected each AI at most once",
                     ai=element.ai,
@@ -122,7 +122,7 @@ class Gs1Message:
                 )
             seen[element.ai] = element.value
         if self.symbology is not None and self.symbology not in GS1_SYMBOLOGY_IDENTIFIERS:
-            raise SyntaxError_(
+            raise Gs1SyntaxError(
                 f"symbology identifier {self.symbology!r} does not announce GS1 data, "
                 f"expected one of {', '.join(sorted(GS1_SYMBOLOGY_IDENTIFIERS))}"
             )
@@ -194,7 +194,7 @@ def parse(text: str) -> Gs1Message:
     if data.startswith("]"):
         symbology = data[:_SYMBOLOGY_LENGTH]
         if symbology not in GS1_SYMBOLOGY_IDENTIFIERS:
-            raise SyntaxError_(
+            raise Gs1SyntaxError(
                 f"symbology identifier {symbology!r} does not announce GS1 data, "
                 f"expected one of {', '.join(sorted(GS1_SYMBOLOGY_IDENTIFIERS))}"
             )
@@ -209,7 +209,7 @@ def _deduplicate(pairs: Iterable[tuple[str, str]]) -> tuple[ElementString, ...]:
     for ai, value in pairs:
         if ai in seen:
             if seen[ai] != value:
-                raise SyntaxError_(
+                raise Gs1SyntaxError(
                     f"appears twice with different values {seen[ai]!r} and {value!r}, "
                     "expected one value per AI",
                     ai=ai,
@@ -219,14 +219,14 @@ def _deduplicate(pairs: Iterable[tuple[str, str]]) -> tuple[ElementString, ...]:
         seen[ai] = value
         elements.append(ElementString.of(ai, value))
     if not elements:
-        raise SyntaxError_("no element strings found, expected at least one AI and value")
+        raise Gs1SyntaxError("no element strings found, expected at least one AI and value")
     return tuple(elements)
 
 
 def _parse_hri(data: str) -> list[tuple[str, str]]:
     starts = list(_HRI_AI.finditer(data))
     if not starts or data[: starts[0].start()].strip():  # e.g. "(x)(01)..."
-        raise SyntaxError_(f"HRI {data!r} must start with '(AI)', expected e.g. '(01)...'")
+        raise Gs1SyntaxError(f"HRI {data!r} must start with '(AI)', expected e.g. '(01)...'")
     pairs = []
     for index, match in enumerate(starts):
         lookup(match.group(1))
@@ -301,7 +301,7 @@ def format_raw(
     '0100312345678906210012'
     """
     if symbology is not None and symbology not in GS1_SYMBOLOGY_IDENTIFIERS:
-        raise SyntaxError_(
+        raise Gs1SyntaxError(
             f"symbology identifier {symbology!r} does not announce GS1 data, "
             f"expected one of {', '.join(sorted(GS1_SYMBOLOGY_IDENTIFIERS))}"
         )

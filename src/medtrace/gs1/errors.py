@@ -44,7 +44,7 @@ class DateError(Gs1Error):
     """A GS1 date (YYMMDD) is not a valid calendar date."""
 
 
-class SyntaxError_(Gs1Error):  # noqa: N801 - avoid shadowing the builtin SyntaxError
+class Gs1SyntaxError(Gs1Error):
     """The structure of a GS1 message (element string, Digital Link, EPC URN, ...) is malformed."""
 
 
@@ -86,7 +86,7 @@ __all__ = [
     "CompanyPrefixError",
     "DateError",
     "Gs1Error",
+    "Gs1SyntaxError",
     "LengthError",
-    "SyntaxError_",
     "UnknownAiError",
 ]

@@ -25,7 +25,7 @@ from typing import Final
 
 from medtrace.gs1.charset import check_charset, is_digits
 from medtrace.gs1.checkdigit import mod10
-from medtrace.gs1.errors import AmbiguousError, Gs1Error, LengthError, SyntaxError_
+from medtrace.gs1.errors import AmbiguousError, Gs1Error, Gs1SyntaxError, LengthError
 from medtrace.gs1.gtin import Gtin
 
 FORMATS: Final[dict[str, tuple[int, int, int]]] = {
@@ -104,7 +104,7 @@ class Ndc:
         if "-" in text:
             parts = text.split("-")
             if len(parts) != _SEGMENTS:
-                raise SyntaxError_(
+                raise Gs1SyntaxError(
                     f"NDC {text!r} has {len(parts)} segments, expected 3 (labeler-product-package)",
                     value=text,
                 )
@@ -161,7 +161,7 @@ class Ndc:
                     value=text,
                 )
         if not readings:
-            raise SyntaxError_(
+            raise Gs1SyntaxError(
                 f"11-digit NDC {text!r} has no padding zero, expected one segment of "
                 "5-4-2 to start with 0",
                 value=text,
