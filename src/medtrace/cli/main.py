@@ -44,9 +44,10 @@ def _root(
 
 def _register_groups() -> None:
     """Add every command group, in one place."""
-    from medtrace.cli import gs1  # noqa: PLC0415 - groups register themselves on the root app
+    from medtrace.cli import epcis, gs1  # noqa: PLC0415 - groups register on the root app
 
     gs1.register(app)
+    epcis.register(app)
 
 
 _register_groups()

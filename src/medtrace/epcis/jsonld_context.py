@@ -269,5 +269,13 @@ class PrefixAllocator:
         return prefix
 
     def context_object(self) -> dict[str, str]:
-        """The inline context object declaring every bound prefix, in binding order."""
-        return dict(self._by_prefix)
+        """The inline context object declaring every bound prefix, in binding order.
+
+        The CBV master-data namespace is written as the JSON-LD IRI ``urn:epcglobal:cbv:mda:``
+        (as the standard context defines it), so that ``cbvmda:lotNumber`` expands to
+        ``urn:epcglobal:cbv:mda:lotNumber`` for any JSON-LD processor.
+        """
+        return {
+            prefix: _CBV_MDA_CONTEXT_IRI if iri == CBV_MDA_NAMESPACE else iri
+            for prefix, iri in self._by_prefix.items()
+        }

@@ -505,7 +505,8 @@ def write_jsonld(
     members = {e.name: e.value for e in doc_members}
     if "id" in members:
         node["id"] = members.pop("id")
-    node["schemaVersion"] = doc.schema_version
+    # JSON-LD is an EPCIS 2.0 syntax: a 1.x document converted to it becomes a 2.0 document.
+    node["schemaVersion"] = "2.0" if doc.schema_version.startswith("1") else doc.schema_version
     node["creationDate"] = format_datetime(doc.creation_date)
     node.update(members)
     header = doc.header
