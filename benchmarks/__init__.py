@@ -1,0 +1,152 @@
+"""medtrace benchmarks: workloads, their registry and the shared measuring tools.
+
+A *workload* is a module with ``NAME``, ``DESCRIPTION``, ``run(options) -> dict`` (the
+figures, JSON-ready) and ``render(result) -> str`` (the Markdown table for
+``docs/benchmarks.md``). :data:`WORKLOADS` lists them by name; ``python -m benchmarks run``
+runs them, writes ``benchmarks/results/<name>.json`` and regenerates the part of
+``docs/benchmarks.md`` between ``<!-- BEGIN name -->`` and ``<!-- END name -->``.
+
+Benchmarks measure and print; they never assert speed (tests assert behaviour). Every figure is
+the median of several runs, each in a fresh subprocess so that peak RSS belongs to one run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final, Literal
+
+__all__ = [
+    "BENCH_DIR",
+    "DOCS_FILE",
+    "RESULTS_DIR",
+    "WORKLOADS",
+    "RunOptions",
+    "Scale",
+    "data_dir",
+    "load_workload",
+    "machine_info",
+    "median",
+    "run_worker",
+]
+
+Scale = Literal["small", "full"]
+
+BENCH_DIR: Final = Path(__file__).resolve().parent
+RESULTS_DIR: Final = BENCH_DIR / "results"
+DOCS_FILE: Final = BENCH_DIR.parent / "docs" / "benchmarks.md"
+
+#: Workload name -> module (imported on demand, so one broken workload does not stop others).
+WORKLOADS: Final[dict[str, str]] = {
+    "epcis_parse": "benchmarks.epcis_parse",
+}
+
+_PACKAGES: Final = ("medtrace", "lxml", "orjson", "msgspec", "ijson")
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What the runner asks of a workload."""
+
+    scale: Scale = "small"
+    runs: int = 5
+    seed: int = 1
+    profile: bool = True
+
+
+def load_workload(name: str) -> ModuleType:
+    """The workload module registered as ``name``."""
+    if name not in WORKLOADS:
+        raise KeyError(f"unknown workload {name!r}; known: {', '.join(sorted(WORKLOADS))}")
+    return importlib.import_module(WORKLOADS[name])
+
+
+def data_dir() -> Path:
+    """Where generated inputs are cached (``MEDTRACE_BENCH_DATA`` or a temp folder)."""
+    path = Path(
+        os.environ.get("MEDTRACE_BENCH_DATA") or Path(tempfile.gettempdir()) / "medtrace-bench"
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (the figure reported for repeated runs)."""
+    return float(statistics.median(values))
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def load_average() -> list[float]:
+    """The 1/5/15-minute load averages (other work on the machine makes figures noisy)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def machine_info() -> dict[str, Any]:
+    """The machine and software the figures were measured on."""
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "packages": {name: _version(name) for name in _PACKAGES},
+        "load_average_at_start": load_average(),
+    }
+
+
+def now_utc() -> str:
+    """The current time, ISO 8601 UTC, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def run_worker(module: str, args: Sequence[str], *, timeout: float = 900.0) -> dict[str, Any]:
+    """Run ``python -m module args...`` in a fresh interpreter; return the JSON it prints last.
+
+    A fresh process per measurement makes ``ru_maxrss`` (peak RSS) that run's own.
+    """
+    cmd = [sys.executable, "-m", module, *args]
+    env = dict(os.environ)
+    env["PYTHONHASHSEED"] = "0"
+    proc = subprocess.run(  # noqa: PLW1510 - checked below with the worker's stderr
+        cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=BENCH_DIR.parent
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"worker {' '.join(cmd)} failed with exit code {proc.returncode}:\n{proc.stderr}"
+        )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"worker {' '.join(cmd)} printed no JSON:\n{proc.stdout}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result

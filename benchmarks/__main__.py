@@ -1,0 +1,139 @@
+"""``python -m benchmarks``: generate inputs and run the registered workloads.
+
+    python -m benchmarks generate --format xml12|jsonld --size-mb 70 -o FILE [--seed 1]
+    python -m benchmarks run [--only NAME] [--scale small|full] [--runs N] [--no-profile]
+    python -m benchmarks list
+
+``run`` prints each workload's table, writes ``benchmarks/results/<name>.json`` (figures,
+machine, command, date) and regenerates the workload's section of ``docs/benchmarks.md``
+between ``<!-- BEGIN name -->`` and ``<!-- END name -->``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import (
+    DOCS_FILE,
+    RESULTS_DIR,
+    WORKLOADS,
+    RunOptions,
+    load_average,
+    load_workload,
+    machine_info,
+    now_utc,
+)
+from benchmarks.generate import FORMATS, generate_file
+
+
+def _log(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def update_docs(name: str, section: str, docs: Path = DOCS_FILE) -> bool:
+    """Replace the text between the workload's markers; append the section if they are absent."""
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{section.rstrip()}\n{end}"
+    text = docs.read_text() if docs.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        new = pattern.sub(lambda _m: block, text, count=1)
+    else:
+        new = text.rstrip() + f"\n\n## {name}\n\n{block}\n"
+    if new == text:
+        return False
+    docs.write_text(new)
+    return True
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    stats = generate_file(
+        args.format, args.output, size_bytes=int(args.size_mb * 1_000_000), seed=args.seed
+    )
+    elapsed = time.perf_counter() - start
+    _log(
+        f"wrote {args.output}: {stats.bytes:,} bytes, {stats.events:,} events "
+        f"({', '.join(f'{k} {v:,}' for k, v in sorted(stats.by_type.items()))}), "
+        f"{stats.epc_refs:,} EPC references, {stats.shipments:,} shipments, "
+        f"{stats.pallets:,} pallets in {elapsed:.1f} s"
+    )
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
+    names = [args.only] if args.only else list(WORKLOADS)
+    options = RunOptions(scale=args.scale, runs=args.runs, seed=args.seed, profile=args.profile)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    command = "python -m benchmarks " + shlex.join(argv)
+    for name in names:
+        workload = load_workload(name)
+        machine = machine_info()
+        date = now_utc()
+        _log(f"== {name}: {workload.DESCRIPTION} (scale {args.scale}, {args.runs} runs)")
+        figures: dict[str, Any] = workload.run(options, log=_log)
+        result = {
+            **figures,
+            "date": date,
+            "command": command,
+            "machine": machine,
+            "load_average_at_end": load_average(),
+        }
+        suffix = "" if args.scale == "full" else f".{args.scale}"
+        out = RESULTS_DIR / f"{name}{suffix}.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        section = workload.render(result)
+        sys.stdout.write(section + "\n")
+        _log(f"wrote {out}")
+        if args.scale == "full" or args.docs:
+            changed = update_docs(name, section)
+            _log(f"{'updated' if changed else 'unchanged'} {DOCS_FILE}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m benchmarks``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a DSCSA-style EPCIS document")
+    gen.add_argument("--format", choices=FORMATS, default="xml12")
+    gen.add_argument("--size-mb", type=float, required=True, help="target size in MB (10^6 bytes)")
+    gen.add_argument("-o", "--output", required=True, help="file to write")
+    gen.add_argument("--seed", type=int, default=1)
+
+    run = sub.add_parser("run", help="run workloads, write results JSON and docs tables")
+    run.add_argument("--only", choices=sorted(WORKLOADS), help="run one workload")
+    run.add_argument("--scale", choices=("small", "full"), default="small")
+    run.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--no-profile", dest="profile", action="store_false")
+    run.add_argument(
+        "--docs", action="store_true", help="update docs/benchmarks.md at small scale too"
+    )
+
+    sub.add_parser("list", help="list workloads")
+
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        return _cmd_generate(args)
+    if args.command == "run":
+        return _cmd_run(args, argv)
+    for name in WORKLOADS:
+        sys.stdout.write(f"{name}: {load_workload(name).DESCRIPTION}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
