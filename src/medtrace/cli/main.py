@@ -44,10 +44,19 @@ def _root(
 
 def _register_groups() -> None:
     """Add every command group, in one place."""
-    from medtrace.cli import epcis, gs1  # noqa: PLC0415 - groups register on the root app
+    from medtrace.cli import (  # noqa: PLC0415 - groups register on the root app
+        capture,
+        db,
+        epcis,
+        events,
+        gs1,
+    )
 
     gs1.register(app)
     epcis.register(app)
+    capture.register(app)
+    events.register(app)
+    db.register(app)
 
 
 _register_groups()

@@ -1,0 +1,593 @@
+"""The capture pipeline: the only write path for events (EPCIS 2.0 §8.2.6 capture interface).
+
+read (XML or JSON-LD, streaming) → validate (:mod:`medtrace.epcis.validate`) → hash
+(CBV 2.0 §8.9) → assign ``eventID`` (the given one, else the hash) and a server
+``recordTime`` (one per capture, EPCIS 2.0 §7.4.1) → write, in ONE transaction, in batches:
+identifier keys (bulk upsert into ``epc``), events with their ``seq``, the index rows, the
+master data of the header, and the item-state projection (``store.projection.apply``).
+
+Error behaviour (EPCIS 2.0 REST ``GS1-Capture-Error-Behaviour``): ``rollback`` (default) keeps
+nothing of a document with any invalid event; ``proceed`` stores the valid events and reports
+the invalid ones. A document that cannot be read to its end is refused as a whole either way.
+
+Idempotence: an event whose hash or given eventID is already stored (or appeared earlier in the
+same document) is not stored again and is counted as a duplicate. An event carrying an
+``errorDeclaration`` (EPCIS 2.0 §7.4.1.2) whose erroneous event is stored is applied to it:
+the stored event gets the declaration (error columns, body, corrective event ids).
+
+Ordering and concurrency: ``seq`` grows in commit order. SQLite has a single writer (the
+capture transaction begins ``IMMEDIATE``), so ``max(seq) + 1`` is safe. PostgreSQL captures
+take a transaction-scoped advisory lock before writing and reserve ``seq`` values from the
+sequence under it, so a consumer reading by ``seq`` never sees a gap fill in later.
+Bulk writes use ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Memory is bounded by the
+batch size (and a bounded identifier-key cache), whatever the document size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import IO, Any, Final
+
+import ijson  # type: ignore[import-untyped]
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from medtrace.epcis.errors import DocumentTooLargeError, EpcisDocumentError, UnsafeDocumentError
+from medtrace.epcis.hashing import event_hash
+from medtrace.epcis.jsonld_reader import iter_jsonld_events, read_jsonld, read_jsonld_event
+from medtrace.epcis.model import DocumentKind, EPCISDocument, Event, Vocabulary
+from medtrace.epcis.validate import Problem, Syntax, has_errors, iter_validated
+from medtrace.epcis.xml_reader import iter_xml_events
+from medtrace.store import jobs, masterdata, projection, schema
+from medtrace.store.codec import (
+    CapturedEvent,
+    IndexedEvent,
+    decode_event,
+    encode_event,
+    index_event,
+    to_micros,
+)
+from medtrace.store.engine import is_sqlite, write_transaction
+
+__all__ = ["BATCH_SIZE", "CaptureResult", "CaptureSource", "capture"]
+
+CaptureSource = bytes | Path | IO[bytes] | EPCISDocument
+"""What can be captured: document bytes, a file, a binary file object, or a parsed document."""
+
+#: Events written per batch (one round of upserts, inserts and projection).
+BATCH_SIZE: Final = 5000
+#: Identifier keys cached per capture before the cache is dropped (bounds memory).
+_KEY_CACHE_LIMIT: Final = 200_000
+_CHUNK: Final = 900
+#: PostgreSQL advisory lock serialising capture writers ("medt" in ASCII).
+_PG_CAPTURE_LOCK: Final = 0x6D656474
+_IJSON: Final[Any] = ijson
+_JSONLD_EVENT_TYPES: Final = frozenset(
+    {
+        "ObjectEvent",
+        "AggregationEvent",
+        "TransactionEvent",
+        "TransformationEvent",
+        "AssociationEvent",
+    }
+)
+
+
+class CaptureResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of capturing one document.
+
+    ``event_ids`` are the ids of the newly stored events (document order), ``duplicate_ids``
+    those of events already stored, ``declared_ids`` those of stored events an
+    ``errorDeclaration`` was applied to; ``rejected`` holds the error problems (nothing was
+    stored when ``behaviour`` was ``rollback`` and ``rejected`` is not empty).
+    """
+
+    captured: int
+    duplicates: int
+    rejected: tuple[Problem, ...]
+    event_ids: tuple[str, ...]
+    job_id: str
+    duplicate_ids: tuple[str, ...] = ()
+    declared_ids: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing was rejected."""
+        return not self.rejected
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(slots=True)
+class _Opened:
+    syntax: Syntax
+    kind: DocumentKind
+    schema_version: str
+    events: Iterator[Event]
+    master_data: Callable[[], tuple[Vocabulary, ...]]
+
+
+def _sniff(head: bytes) -> Syntax:
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    if text == b"<":
+        return "xml"
+    if text in (b"{", b"["):
+        return "jsonld"
+    raise EpcisDocumentError(
+        f"neither XML nor JSON: expected '<' or '{{' as first character, got {text!r}"
+    )
+
+
+def _jsonld_head(source: IO[bytes]) -> dict[str, Any]:
+    """The top-level members of a JSON-LD document except ``epcisBody`` (one streaming pass)."""
+    head: dict[str, Any] = {}
+    builder: Any = None
+    key = ""
+    depth = 0
+    try:
+        for prefix, event, value in _IJSON.parse(source, use_float=False):
+            if depth == 0 and prefix == "":
+                if event == "map_key":
+                    key = value
+                continue
+            if key == "epcisBody":
+                continue
+            if builder is None:
+                builder = _IJSON.ObjectBuilder()
+            builder.event(event, value)
+            if event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            if depth == 0:
+                head[key] = builder.value
+                builder = None
+    except _IJSON.JSONError as exc:
+        raise EpcisDocumentError(f"not well-formed JSON: {exc}") from None
+    return head
+
+
+def _open_jsonld(source: IO[bytes]) -> _Opened:
+    head = _jsonld_head(source)
+    kind_name = head.get("type")
+    source.seek(0)
+    if kind_name in _JSONLD_EVENT_TYPES:
+        event = read_jsonld_event(source.read())
+        return _Opened("jsonld", "document", "2.0", iter((event,)), tuple)
+    if kind_name == "EPCISDocument":
+        shell = read_jsonld(msgspec.json.encode({**head, "epcisBody": {"eventList": []}}))
+        vocabularies = shell.header.master_data if shell.header else ()
+        events = iter_jsonld_events(source)
+        return _Opened("jsonld", "document", shell.schema_version, events, lambda: vocabularies)
+    if kind_name == "EPCISQueryDocument":
+        events = iter_jsonld_events(source)
+        return _Opened("jsonld", "query", str(head.get("schemaVersion", "2.0")), events, tuple)
+    raise EpcisDocumentError(
+        f"expected type EPCISDocument, EPCISQueryDocument or an event type, got {kind_name!r}",
+        location="/type",
+    )
+
+
+def _open_xml(stack: ExitStack, source: bytes | Path | IO[bytes]) -> _Opened:
+    stream = iter_xml_events(source)
+    events = (event for _index, event in stream.events)
+    stack.callback(events.close)
+
+    def master_data() -> tuple[Vocabulary, ...]:
+        header = stream.header.master_data if stream.header else ()
+        return header + stream.vocabularies
+
+    return _Opened("xml", stream.kind, stream.schema_version, events, master_data)
+
+
+def _open(stack: ExitStack, source: CaptureSource, syntax: Syntax | None) -> _Opened:
+    """Open ``source`` for streaming; files opened here are closed by ``stack``."""
+    if isinstance(source, EPCISDocument):
+        vocabularies = (source.header.master_data if source.header else ()) + source.vocabularies
+        return _Opened(
+            syntax or "jsonld",
+            source.kind,
+            source.schema_version,
+            iter(source.events),
+            lambda: vocabularies,
+        )
+    stream: IO[bytes]
+    if isinstance(source, bytes):
+        stream = BytesIO(source)
+    elif isinstance(source, Path):
+        try:
+            stream = stack.enter_context(source.open("rb"))
+        except OSError as exc:
+            raise EpcisDocumentError(f"cannot read {str(source)!r}: {exc.strerror}") from None
+    elif source.seekable():
+        stream = source
+    else:
+        stream = BytesIO(source.read())
+    if syntax is None:
+        start = stream.tell()
+        syntax = _sniff(stream.read(4096))
+        stream.seek(start)
+    if syntax == "xml":
+        return _open_xml(stack, stream)
+    return _open_jsonld(stream)
+
+
+def _reader_problem(exc: EpcisDocumentError, index: int | None) -> Problem:
+    if isinstance(exc, UnsafeDocumentError):
+        rule = "document.unsafe"
+    elif isinstance(exc, DocumentTooLargeError):
+        rule = "document.too-large"
+    else:
+        rule = "document.invalid"
+    return Problem(
+        event_index=index,
+        location=exc.location or "/",
+        value=None,
+        message=exc.reason,
+        severity="error",
+        rule=rule,
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Rollback(Exception):  # noqa: N818 - control flow, never escapes this module
+    """Raised inside the capture transaction to undo it (rollback behaviour)."""
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class _Writer:
+    """Writes batches of validated events inside one capture transaction."""
+
+    def __init__(self, conn: Connection, record_time: datetime, job_id: str) -> None:
+        self.conn = conn
+        self.sqlite = is_sqlite(conn)
+        self.record_time = record_time
+        self.job_id = job_id
+        self.keys: dict[str, int] = {}
+        self.captured: list[str] = []
+        self.duplicates: list[str] = []
+        self.declared: list[str] = []
+        self.next_seq: int | None = None
+        if not self.sqlite:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CAPTURE_LOCK})
+
+    # ---------------------------------------------------------------- identities
+
+    def _stored(self, ids: set[str], hashes: set[str]) -> dict[str, tuple[int, str, bool]]:
+        table = schema.event
+        found: dict[str, tuple[int, str, bool]] = {}
+        columns = (table.c.seq, table.c.event_id, table.c.event_hash, table.c.error_declared)
+        for column, values in ((table.c.event_id, ids), (table.c.event_hash, hashes)):
+            for chunk in _chunks(sorted(values)):
+                for seq, event_id, hashed, declared in self.conn.execute(
+                    sa.select(*columns).where(column.in_(chunk))
+                ):
+                    entry = (int(seq), str(event_id), bool(declared))
+                    found[event_id] = entry
+                    found[hashed] = entry
+        return found
+
+    def _seqs(self, count: int) -> list[int]:
+        if self.sqlite:
+            if self.next_seq is None:
+                top = self.conn.execute(sa.select(sa.func.max(schema.event.c.seq))).scalar()
+                self.next_seq = int(top or 0) + 1
+            first = self.next_seq
+            self.next_seq += count
+            return list(range(first, first + count))
+        rows = self.conn.execute(
+            sa.text(
+                "SELECT nextval(pg_get_serial_sequence('event', 'seq')) FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        )
+        return sorted(int(value) for (value,) in rows)
+
+    def _epc_ids(self, uris: set[str]) -> None:
+        missing = sorted(uri for uri in uris if uri not in self.keys)
+        if not missing:
+            return
+        if len(self.keys) + len(missing) > _KEY_CACHE_LIMIT:
+            self.keys.clear()
+        table = schema.epc
+        if self.sqlite:
+            self.conn.execute(
+                sa.text("INSERT INTO epc (uri) VALUES (:uri) ON CONFLICT (uri) DO NOTHING"),
+                [{"uri": uri} for uri in missing],
+            )
+        else:
+            self.conn.execute(
+                sa.text(
+                    "INSERT INTO epc (uri) SELECT u FROM unnest(CAST(:uris AS text[])) AS u "
+                    "ON CONFLICT (uri) DO NOTHING"
+                ),
+                {"uris": missing},
+            )
+        for chunk in _chunks(missing):
+            for key_id, uri in self.conn.execute(
+                sa.select(table.c.id, table.c.uri).where(table.c.uri.in_(chunk))
+            ):
+                self.keys[uri] = int(key_id)
+
+    # ---------------------------------------------------------------- batches
+
+    def write(self, batch: list[Event]) -> None:
+        """Store one batch: classify, upsert keys, insert, apply declarations, project."""
+        hashes = [event_hash(event) for event in batch]
+        ids = [event.event_id or hashed for event, hashed in zip(batch, hashes, strict=True)]
+        # earlier batches of this document are in the database (same transaction) by now
+        seen: dict[str, tuple[int, str, bool]] = {}  # id or hash → (seq, id, declared)
+        stored = self._stored(set(ids), set(hashes))
+        fresh: list[tuple[Event, str, str]] = []
+        declarations: list[tuple[int, str, Event]] = []
+        for event, hashed, event_id in zip(batch, hashes, ids, strict=True):
+            match = seen.get(event_id) or seen.get(hashed)
+            match = match or stored.get(event_id) or stored.get(hashed)
+            if match is None:
+                fresh.append((event, event_id, hashed))
+                seen[event_id] = seen[hashed] = (
+                    -1,
+                    event_id,
+                    event.error_declaration is not None,
+                )
+            elif event.error_declaration is not None and not match[2]:
+                declarations.append((match[0], match[1], event))
+                self.declared.append(match[1])
+                seen[event_id] = seen[hashed] = (match[0], match[1], True)
+            else:
+                self.duplicates.append(event_id)
+        indexed = [
+            index_event(
+                event,
+                event_id=event_id,
+                event_hash=hashed,
+                record_time=self.record_time,
+                job_id=self.job_id,
+            )
+            for event, event_id, hashed in fresh
+        ]
+        captured = self._insert(indexed) if indexed else []
+        declared: list[int] = []
+        if declarations:
+            # a declaration of an event of this very batch: its seq is known only now
+            seqs = {item.event_id: item.seq for item in captured}
+            targets = [(seq if seq >= 0 else seqs[e], ev) for seq, e, ev in declarations]
+            self._declare(targets)
+            declared = [seq for seq, _ in targets]
+        if captured or declared:
+            # declared events no longer count for item state: the projection replays their items
+            projection.apply(self.conn, captured, declared=declared)
+
+    def _insert(self, indexed: list[IndexedEvent]) -> list[CapturedEvent]:
+        self._epc_ids({uri for item in indexed for uri, _role, _q, _u in item.epcs})
+        seqs = self._seqs(len(indexed))
+        tables: dict[str, list[dict[str, object]]] = {
+            name: []
+            for name in (
+                "event",
+                "event_epc",
+                "event_biz_transaction",
+                "event_source_dest",
+                "event_field",
+                "event_sensor",
+                "event_correction",
+                "event_persistent_disposition",
+            )
+        }
+        captured: list[CapturedEvent] = []
+        for seq, item in zip(seqs, indexed, strict=True):
+            tables["event"].append({"seq": seq, **item.row})
+            epc_ids = {uri: self.keys[uri] for uri, _role, _q, _u in item.epcs}
+            tables["event_epc"].extend(
+                {"epc_id": epc_ids[uri], "seq": seq, "role": role, "quantity": q, "uom": u}
+                for uri, role, q, u in item.epcs
+            )
+            tables["event_biz_transaction"].extend(
+                {"seq": seq, "type": kind, "value": value} for kind, value in item.biz_transactions
+            )
+            tables["event_source_dest"].extend(
+                {"seq": seq, "kind": kind, "type": kind_type, "value": value}
+                for kind, kind_type, value in item.source_dest
+            )
+            tables["event_field"].extend(
+                {
+                    "seq": seq,
+                    "scope": scope,
+                    "path": path,
+                    "name": name,
+                    "depth": depth,
+                    "text_value": text,
+                    "num_value": number,
+                    "time_value": moment,
+                }
+                for scope, path, name, depth, text, number, moment in item.fields
+            )
+            tables["event_sensor"].extend({"seq": seq, **row} for row in item.sensors)
+            tables["event_correction"].extend(
+                {"seq": seq, "corrective_event_id": ident} for ident in item.corrections
+            )
+            tables["event_persistent_disposition"].extend(
+                {"seq": seq, "op": op, "disposition": value} for op, value in item.persistent
+            )
+            captured.append(
+                CapturedEvent(seq=seq, event=item.event, event_id=item.event_id, epc_ids=epc_ids)
+            )
+            self.captured.append(item.event_id)
+        for name, rows in tables.items():
+            if rows:
+                self._bulk(schema.metadata.tables[name], rows)
+        return captured
+
+    def _bulk(self, table: sa.Table, rows: list[dict[str, object]]) -> None:
+        if self.sqlite:
+            self.conn.execute(sa.insert(table), rows)
+            return
+        columns = [column.name for column in table.columns]
+        raw = self.conn.connection.driver_connection
+        if raw is None:  # pragma: no cover - a checked-out connection always has one
+            raise RuntimeError("no DBAPI connection for COPY")
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([row.get(column) for column in columns])
+
+    def _declare(self, declarations: list[tuple[int, Event]]) -> None:
+        """Apply errorDeclarations to stored events (EPCIS 2.0 §7.4.1.2)."""
+        table = schema.event
+        for seq, declaring in declarations:
+            error = declaring.error_declaration
+            if error is None:  # pragma: no cover - only declarations are queued
+                continue
+            body = self.conn.execute(sa.select(table.c.body).where(table.c.seq == seq)).scalar()
+            if body is None:  # pragma: no cover - the seq was just read or written
+                continue
+            stored = msgspec.structs.replace(decode_event(bytes(body)), error_declaration=error)
+            self.conn.execute(
+                sa.update(table)
+                .where(table.c.seq == seq)
+                .values(
+                    error_declared=True,
+                    error_declaration_time=to_micros(error.declaration_time),
+                    error_reason=error.reason,
+                    body=encode_event(stored),
+                )
+            )
+            corrections = list(dict.fromkeys(error.corrective_event_ids))
+            if corrections:
+                self.conn.execute(
+                    sa.insert(schema.event_correction),
+                    [{"seq": seq, "corrective_event_id": ident} for ident in corrections],
+                )
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def _describe(source: CaptureSource) -> str | None:
+    if isinstance(source, Path):
+        return str(source)
+    if isinstance(source, EPCISDocument | bytes):
+        return None
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _run(
+    conn: Connection,
+    opened: _Opened,
+    *,
+    behaviour: jobs.Behaviour,
+    record_time: datetime,
+    job_id: str,
+    rejected: list[Problem],
+    progress: Callable[[int], None] | None,
+) -> _Writer:
+    writer = _Writer(conn, record_time, job_id)
+    batch: list[Event] = []
+    read = 0
+    try:
+        for event, problems in iter_validated(
+            opened.events,
+            syntax=opened.syntax,
+            kind=opened.kind,
+            schema_version=opened.schema_version,
+        ):
+            read += 1
+            errors = [problem for problem in problems if problem.severity == "error"]
+            if errors:
+                rejected.extend(errors)
+            elif not (rejected and behaviour == "rollback"):
+                batch.append(event)
+            if len(batch) >= BATCH_SIZE:
+                writer.write(batch)
+                batch = []
+                if progress is not None:
+                    progress(read)
+    except EpcisDocumentError as exc:
+        rejected.append(_reader_problem(exc, read))
+        raise _Rollback from exc
+    if rejected and behaviour == "rollback":
+        raise _Rollback
+    if batch:
+        writer.write(batch)
+    masterdata.put_vocabularies(conn, opened.master_data())
+    if progress is not None:
+        progress(read)
+    return writer
+
+
+def capture(
+    engine: Engine,
+    source: CaptureSource,
+    *,
+    behaviour: jobs.Behaviour = "rollback",
+    syntax: Syntax | None = None,
+    job_id: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CaptureResult:
+    """Capture one EPCIS document (XML 1.2/2.0 or JSON-LD) into the store.
+
+    ``syntax`` ``None`` sniffs it from the first byte. ``progress`` is called with the number
+    of events read so far after every batch. Bad documents never raise: their problems are in
+    ``rejected`` (a file that cannot be opened is a ``document.invalid`` problem too).
+    """
+    if behaviour not in ("rollback", "proceed"):
+        raise ValueError(f"behaviour must be 'rollback' or 'proceed', got {behaviour!r}")
+    job_id = job_id or str(uuid.uuid4())
+    jobs.start_job(engine, job_id=job_id, behaviour=behaviour, source=_describe(source))
+    record_time = datetime.now(UTC)
+    rejected: list[Problem] = []
+    writer: _Writer | None = None
+    try:
+        with ExitStack() as stack:
+            opened = _open(stack, source, syntax)
+            with write_transaction(engine) as conn:
+                writer = _run(
+                    conn,
+                    opened,
+                    behaviour=behaviour,
+                    record_time=record_time,
+                    job_id=job_id,
+                    rejected=rejected,
+                    progress=progress,
+                )
+    except _Rollback:
+        writer = None
+    except EpcisDocumentError as exc:
+        rejected.append(_reader_problem(exc, None))
+        writer = None
+    errors = tuple(rejected)
+    result = CaptureResult(
+        captured=len(writer.captured) if writer else 0,
+        duplicates=len(writer.duplicates) if writer else 0,
+        rejected=errors,
+        event_ids=tuple(writer.captured) if writer else (),
+        job_id=job_id,
+        duplicate_ids=tuple(writer.duplicates) if writer else (),
+        declared_ids=tuple(writer.declared) if writer else (),
+    )
+    jobs.finish_job(
+        engine,
+        job_id=job_id,
+        success=writer is not None and not has_errors(errors),
+        captured=result.captured,
+        duplicates=result.duplicates,
+        errors=errors,
+    )
+    return result

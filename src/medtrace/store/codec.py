@@ -1,0 +1,368 @@
+"""How an event is stored: canonical keys, the lossless body, integer times, index rows.
+
+* :func:`canonical_epc` — the one identifier form inside the store (DESIGN.md): GS1 keys in
+  canonical GS1 Digital Link form (GS1 Digital Link URI Syntax 1.2 §4.11, as CBV 2.0 §8.9
+  canonicalises them for the event hash), so that an EPC URN and a Digital Link URI of the same
+  item land on the same ``epc`` row. Other URIs stay as given.
+* :func:`encode_event` / :func:`decode_event` — the ``event.body`` blob: msgspec JSON of the
+  model event (EPCIS 2.0 §7), lossless (exact decimals, time-zone-aware times, extensions).
+* :func:`to_micros` / :func:`from_micros` — UTC microseconds since the epoch (``BIGINT``).
+* :func:`index_event` — the rows of the index tables for one event (see ``schema.py``).
+
+>>> canonical_epc("urn:epc:id:sgtin:0614141.107346.2017")
+'https://id.gs1.org/01/10614141073464/21/2017'
+>>> canonical_epc("https://example.org/01/10614141073464/10/L1/21/2017?17=260101")
+'https://id.gs1.org/01/10614141073464/21/2017'
+>>> canonical_epc("urn:epc:id:gid:95100000.12345.400")
+'urn:epc:id:gid:95100000.12345.400'
+>>> from_micros(to_micros(datetime(2024, 5, 1, 12, 0, 0, 7, tzinfo=UTC)))
+datetime.datetime(2024, 5, 1, 12, 0, 0, 7, tzinfo=datetime.timezone.utc)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Final
+
+import msgspec
+
+from medtrace.epcis.hashing_canon import canonical_digital_link, epc_uri_to_digital_link
+from medtrace.epcis.model import (
+    AggregationEvent,
+    AssociationEvent,
+    Event,
+    ExtAttribute,
+    Extension,
+    ObjectEvent,
+    QuantityElement,
+    SensorElement,
+    SensorReport,
+    TransactionEvent,
+    TransformationEvent,
+)
+from medtrace.errors import MedtraceError
+from medtrace.store import schema
+
+__all__ = [
+    "CapturedEvent",
+    "FieldRow",
+    "IndexedEvent",
+    "StoreDataError",
+    "canonical_epc",
+    "decode_event",
+    "encode_event",
+    "from_micros",
+    "index_event",
+    "to_micros",
+]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO: Final = timedelta(microseconds=1)
+_ENCODER: Final = msgspec.json.Encoder(decimal_format="string")
+_DECODER: Final[msgspec.json.Decoder[Event]] = msgspec.json.Decoder(Event)
+_NUMBER: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_DATETIME: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+class StoreDataError(MedtraceError):
+    """A value the store cannot keep as given (e.g. a time without a time zone)."""
+
+
+@lru_cache(maxsize=65536)
+def canonical_epc(uri: str) -> str:
+    """The store key of an identifier: canonical GS1 Digital Link for GS1 keys, else as given.
+
+    EPC URNs (pure identity, LGTIN class, ``idpat`` patterns) of GS1 schemes become
+    ``https://id.gs1.org/…`` URIs (TDS 2.x → GS1 Digital Link 1.2 §4.11); Digital Link URIs on any
+    domain are reduced to the constrained canonical form. URNs without a GS1 key (``gid``,
+    ``usdod``), malformed ones and any other URI are returned unchanged (only trimmed).
+
+    >>> canonical_epc("urn:epc:id:sscc:0614141.1234567890")
+    'https://id.gs1.org/00/106141412345678908'
+    >>> canonical_epc("urn:epc:id:sgln:0614141.00777.0")
+    'https://id.gs1.org/414/0614141007776'
+    """
+    value = uri.strip()
+    if value.startswith("urn:epc:"):
+        return epc_uri_to_digital_link(value) or value
+    if value.startswith(("https://", "http://")):
+        return canonical_digital_link(value) or value
+    return value
+
+
+def to_micros(moment: datetime) -> int:
+    """UTC microseconds since 1970-01-01 of a timezone-aware ``moment``."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise StoreDataError(f"expected a timezone-aware time, got naive {moment.isoformat()!r}")
+    return (moment - _EPOCH) // _MICRO
+
+
+def from_micros(micros: int) -> datetime:
+    """The UTC time of ``micros`` (inverse of :func:`to_micros`)."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def encode_event(event: Event) -> bytes:
+    """The lossless ``event.body`` blob (msgspec JSON, tagged by event type)."""
+    return _ENCODER.encode(event)
+
+
+def decode_event(body: bytes) -> Event:
+    """The model event of an ``event.body`` blob (inverse of :func:`encode_event`)."""
+    return _DECODER.decode(body)
+
+
+class CapturedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One event as committed by capture, handed to the item-state projection.
+
+    ``event`` carries the stored ``event_id`` and the server ``record_time``; ``epc_ids`` maps
+    every canonical identifier of the event (:func:`canonical_epc`) to its ``epc.id``.
+    """
+
+    seq: int
+    event: Event
+    event_id: str
+    epc_ids: dict[str, int]
+
+
+FieldRow = tuple[str, str, str, int, str | None, Decimal | None, int | None]
+"""An ``event_field`` row without ``seq``: scope, path, name, depth, text, number, time."""
+
+
+@dataclass(slots=True)
+class IndexedEvent:
+    """One event ready to store: its ``event`` row (without ``seq``) and its index rows.
+
+    ``epcs`` are ``(canonical uri, role, quantity, uom)``, at most one per (uri, role).
+    """
+
+    event: Event
+    event_id: str
+    event_hash: str
+    row: dict[str, object]
+    epcs: list[tuple[str, int, Decimal | None, str | None]] = field(default_factory=list)
+    biz_transactions: list[tuple[str | None, str]] = field(default_factory=list)
+    source_dest: list[tuple[str, str, str]] = field(default_factory=list)
+    fields: list[FieldRow] = field(default_factory=list)
+    sensors: list[dict[str, object]] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
+    persistent: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _number(text: str) -> Decimal | None:
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+    return number if number.is_finite() else None
+
+
+def _time(text: str) -> int | None:
+    if not _DATETIME.fullmatch(text):
+        return None
+    try:
+        return to_micros(datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+def _field(scope: str, path: str, name: str, depth: int, text: str | None) -> FieldRow:
+    if text is None:
+        return (scope, path, name, depth, None, None, None)
+    value = text.strip()
+    return (scope, path, name, depth, text, _number(value), _time(value))
+
+
+def _extension_rows(
+    scope: str, nodes: tuple[Extension, ...], out: list[FieldRow], parent: str = "", depth: int = 0
+) -> None:
+    """Rows for user extension elements (EPCIS 2.0 §7.3.2), depth-first in document order."""
+    for node in nodes:
+        name = f"{node.namespace}#{node.name}"
+        path = f"{parent}/{name}" if parent else name
+        out.append(_field(scope, path, name, depth, node.value))
+        if node.children:
+            _extension_rows(scope, node.children, out, path, depth + 1)
+
+
+def _attribute_rows(scope: str, attributes: tuple[ExtAttribute, ...], out: list[FieldRow]) -> None:
+    for attribute in attributes:
+        name = f"{attribute.namespace}#{attribute.name}"
+        out.append(_field(scope, name, name, 0, attribute.value))
+
+
+def _micros_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
+
+
+_REPORT_TEXT: Final = (
+    "type",
+    "exception",
+    "device_id",
+    "data_processing_method",
+    "microorganism",
+    "chemical_substance",
+    "component",
+    "string_value",
+    "boolean_value",
+    "hex_binary_value",
+    "uri_value",
+    "uom",
+    "coordinate_reference_system",
+)
+_REPORT_NUMBERS: Final = (
+    "value",
+    "min_value",
+    "max_value",
+    "mean_value",
+    "s_dev",
+    "perc_rank",
+    "perc_value",
+)
+
+
+def _sensor_rows(index: int, element: SensorElement) -> list[dict[str, object]]:
+    """``event_sensor`` rows of one sensorElement (EPCIS 2.0 §7.3.7)."""
+    meta = element.metadata
+    base: dict[str, object] = {
+        "element": index,
+        "meta_time": _micros_or_none(meta.time) if meta else None,
+        "start_time": _micros_or_none(meta.start_time) if meta else None,
+        "end_time": _micros_or_none(meta.end_time) if meta else None,
+        "meta_device_id": meta.device_id if meta else None,
+        "meta_data_processing_method": meta.data_processing_method if meta else None,
+        "biz_rules": meta.biz_rules if meta else None,
+    }
+    reports: tuple[SensorReport | None, ...] = element.reports or (None,)
+    rows = []
+    for position, report in enumerate(reports):
+        row = dict(base)
+        row["report"] = position if report is not None else -1
+        for name in _REPORT_TEXT + _REPORT_NUMBERS:
+            row[name] = getattr(report, name) if report is not None else None
+        row["time"] = _micros_or_none(report.time) if report is not None else None
+        rows.append(row)
+    return rows
+
+
+def _what(event: Event) -> list[tuple[tuple[str, ...], int]]:
+    """Instance identifiers with their role codes (EPCIS 2.0 §7.3.3)."""
+    if isinstance(event, ObjectEvent):
+        return [(event.epc_list, schema.ROLE_EPC)]
+    if isinstance(event, TransactionEvent):
+        parent = (event.parent_id,) if event.parent_id else ()
+        return [(parent, schema.ROLE_PARENT), (event.epc_list, schema.ROLE_EPC)]
+    if isinstance(event, AggregationEvent | AssociationEvent):
+        parent = (event.parent_id,) if event.parent_id else ()
+        return [(parent, schema.ROLE_PARENT), (event.child_epcs, schema.ROLE_CHILD)]
+    return [(event.input_epcs, schema.ROLE_INPUT), (event.output_epcs, schema.ROLE_OUTPUT)]
+
+
+def _what_classes(event: Event) -> list[tuple[tuple[QuantityElement, ...], int]]:
+    """Class-level quantities with their role codes (EPCIS 2.0 §7.3.3.3)."""
+    if isinstance(event, ObjectEvent | TransactionEvent):
+        return [(event.quantity_list, schema.ROLE_QUANTITY_CLASS)]
+    if isinstance(event, AggregationEvent | AssociationEvent):
+        return [(event.child_quantities, schema.ROLE_CHILD_CLASS)]
+    return [
+        (event.input_quantities, schema.ROLE_INPUT_CLASS),
+        (event.output_quantities, schema.ROLE_OUTPUT_CLASS),
+    ]
+
+
+def _epc_rows(event: Event) -> list[tuple[str, int, Decimal | None, str | None]]:
+    seen: set[tuple[str, int]] = set()
+    rows: list[tuple[str, int, Decimal | None, str | None]] = []
+    for uris, role in _what(event):
+        for uri in uris:
+            key = (canonical_epc(uri), role)
+            if key not in seen:
+                seen.add(key)
+                rows.append((key[0], role, None, None))
+    for elements, role in _what_classes(event):
+        for element in elements:
+            key = (canonical_epc(element.epc_class), role)
+            if key not in seen:
+                seen.add(key)
+                rows.append((key[0], role, element.quantity, element.uom))
+    return rows
+
+
+def _event_fields(event: Event) -> list[FieldRow]:
+    rows: list[FieldRow] = []
+    _extension_rows("event", event.extensions, rows)
+    if isinstance(event, ObjectEvent | TransformationEvent):
+        _extension_rows("ilmd", event.ilmd, rows)
+    if event.error_declaration is not None:
+        _extension_rows("error", event.error_declaration.extensions, rows)
+    for element in event.sensor_elements:
+        _extension_rows("sensorElement", element.extensions, rows)
+        if element.metadata is not None:
+            _attribute_rows("sensorMetadata", element.metadata.extensions, rows)
+        for report in element.reports:
+            _attribute_rows("sensorReport", report.extensions, rows)
+    if event.read_point is not None:
+        _extension_rows("readPoint", event.read_point.extensions, rows)
+    if event.biz_location is not None:
+        _extension_rows("bizLocation", event.biz_location.extensions, rows)
+    return rows
+
+
+def index_event(
+    event: Event, *, event_id: str, event_hash: str, record_time: datetime, job_id: str | None
+) -> IndexedEvent:
+    """The stored form of ``event``: ``event`` row and index rows (EPCIS 2.0 §7.4).
+
+    ``event_id`` is the given eventID or else ``event_hash``; the stored body carries it and the
+    server's ``record_time`` (EPCIS 2.0 §7.4.1: recordTime is set by the capturing system).
+    """
+    stored = msgspec.structs.replace(event, event_id=event_id, record_time=record_time)
+    error = event.error_declaration
+    action = None if isinstance(event, TransformationEvent) else event.action
+    row: dict[str, object] = {
+        "event_id": event_id,
+        "event_hash": event_hash,
+        "event_type": type(event).__name__,
+        "action": action,
+        "event_time": to_micros(event.event_time),
+        "event_tz": event.event_time_zone_offset,
+        "record_time": to_micros(record_time),
+        "biz_step": event.biz_step,
+        "disposition": event.disposition,
+        "read_point": canonical_epc(event.read_point.id) if event.read_point else None,
+        "biz_location": canonical_epc(event.biz_location.id) if event.biz_location else None,
+        "transformation_id": (
+            event.transformation_id if isinstance(event, TransformationEvent) else None
+        ),
+        "error_declared": error is not None,
+        "error_declaration_time": to_micros(error.declaration_time) if error else None,
+        "error_reason": error.reason if error else None,
+        "capture_job": job_id,
+        "body": encode_event(stored),
+    }
+    indexed = IndexedEvent(
+        event=stored, event_id=event_id, event_hash=event_hash, row=row, epcs=_epc_rows(event)
+    )
+    indexed.biz_transactions = [(bt.type, bt.value) for bt in event.biz_transactions]
+    indexed.source_dest = [("s", s.type, canonical_epc(s.value)) for s in event.sources] + [
+        ("d", d.type, canonical_epc(d.value)) for d in event.destinations
+    ]
+    indexed.fields = _event_fields(event)
+    for position, element in enumerate(event.sensor_elements):
+        indexed.sensors.extend(_sensor_rows(position, element))
+    if error is not None:
+        indexed.corrections = list(dict.fromkeys(error.corrective_event_ids))
+    persistent = event.persistent_disposition
+    if persistent is not None:
+        indexed.persistent = [("s", d) for d in dict.fromkeys(persistent.set)] + [
+            ("u", d) for d in dict.fromkeys(persistent.unset)
+        ]
+    return indexed

@@ -1,0 +1,167 @@
+"""Database URLs and engines for the store: SQLite (embedded) and PostgreSQL (psycopg 3).
+
+Accepted locations (``--db`` / ``MEDTRACE_DB``):
+
+* ``sqlite:///relative/file.sqlite``, ``sqlite:////absolute/file.sqlite``;
+* a plain file path (``./medtrace.sqlite``, ``/var/lib/medtrace.db``) → SQLite;
+* ``postgresql://user@host/db`` or ``postgres://…`` → the psycopg 3 driver
+  (``postgresql+psycopg://``). An extra query parameter ``search_path=name`` selects a schema
+  (used by the tests: one fresh schema per test); it is turned into the libpq ``options``.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL`` and a busy timeout: readers never block
+the single writer. Write transactions begin with ``BEGIN IMMEDIATE`` (see
+:func:`write_transaction`), so two writers queue on the lock instead of failing at commit,
+and ``max(seq) + 1`` inside the transaction is safe.
+
+>>> str(normalize_url("postgres://u@h/db"))
+'postgresql+psycopg://u@h/db'
+>>> normalize_url("sqlite:///x.sqlite").drivername
+'sqlite'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from medtrace.errors import MedtraceError
+
+__all__ = [
+    "DEFAULT_DB",
+    "ENV_VAR",
+    "StoreConfigError",
+    "create_store_engine",
+    "is_sqlite",
+    "normalize_url",
+    "resolve_db",
+    "write_transaction",
+]
+
+#: The environment variable naming the database when ``--db`` is not given.
+ENV_VAR: Final = "MEDTRACE_DB"
+#: The database used when neither ``--db`` nor ``MEDTRACE_DB`` is set.
+DEFAULT_DB: Final = "./medtrace.sqlite"
+#: SQLite busy timeout (milliseconds): how long a writer waits for the write lock.
+BUSY_TIMEOUT_MS: Final = 60_000
+
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_WRITE_OPTION: Final = "medtrace_write"
+
+
+class StoreConfigError(MedtraceError):
+    """A database location that cannot be used (bad URL, unsupported backend)."""
+
+
+def resolve_db(db: str | None) -> str:
+    """The database location: ``db`` if given, else ``$MEDTRACE_DB``, else ``./medtrace.sqlite``."""
+    if db:
+        return db
+    return os.environ.get(ENV_VAR) or DEFAULT_DB
+
+
+def normalize_url(location: str | Path) -> sa.URL:
+    """A SQLAlchemy URL for a store location (see the module docstring)."""
+    if isinstance(location, Path) or "://" not in location:
+        path = str(location)
+        if not path.strip():
+            raise StoreConfigError("expected a database URL or a file path, got an empty string")
+        return sa.URL.create("sqlite", database=path)
+    try:
+        url = make_url(location)
+    except ArgumentError as exc:
+        raise StoreConfigError(f"not a database URL: {location!r} ({exc})") from exc
+    backend = url.drivername.split("+", 1)[0]
+    if backend in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite")
+    raise StoreConfigError(
+        f"unsupported database {url.drivername!r} in {location!r}: "
+        "expected sqlite:///FILE, a file path or postgresql://..."
+    )
+
+
+def is_sqlite(bind: Engine | Connection) -> bool:
+    """Whether ``bind`` talks to SQLite."""
+    return bind.dialect.name == "sqlite"
+
+
+def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # The driver's own transaction handling is switched off; SQLAlchemy's begin event below
+    # emits BEGIN (readers) or BEGIN IMMEDIATE (writers) itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
+    """An engine for ``location``, configured for the store (pragmas, search_path, driver).
+
+    The caller owns the engine and must ``dispose()`` it.
+    """
+    url = normalize_url(location)
+    if url.drivername == "sqlite":
+        database = url.database or ""
+        if database in {"", ":memory:"}:
+            engine = sa.create_engine(
+                "sqlite://",
+                echo=echo,
+                poolclass=StaticPool,
+                connect_args={"check_same_thread": False},
+            )
+        else:
+            parent = Path(database).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StoreConfigError(
+                    f"cannot open SQLite database {database!r}: directory {parent} does not exist"
+                )
+            engine = sa.create_engine(url, echo=echo)
+        sa_event.listen(engine, "connect", _sqlite_on_connect)
+        sa_event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    query = dict(url.query)
+    search_path = query.pop("search_path", None)
+    connect_args: dict[str, object] = {}
+    if search_path is not None:
+        name = search_path if isinstance(search_path, str) else ",".join(search_path)
+        if not all(_SCHEMA_NAME.fullmatch(part) for part in name.split(",")):
+            raise StoreConfigError(f"invalid search_path {name!r}: expected schema identifiers")
+        connect_args["options"] = f"-csearch_path={name}"
+    return sa.create_engine(
+        url.set(query=query), echo=echo, connect_args=connect_args, pool_pre_ping=True
+    )
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one write transaction, committed on success, rolled back on error.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (the single-writer lock is taken
+    up front, waiting up to the busy timeout).
+    """
+    with engine.connect() as conn:
+        if is_sqlite(conn):
+            conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn

@@ -1,0 +1,474 @@
+"""Item lifecycle: the status of one EPC derived from its EPCIS events (pure, no database).
+
+The item-state projection (:mod:`medtrace.store.projection`) folds the event log into one
+:class:`ItemSnapshot` per EPC with :func:`next_state`. This module holds the rules; it knows
+nothing of SQL.
+
+Status (:class:`ItemStatus`) comes from the CBV 2.0 business step (§7.1, *bizStep*) and
+disposition (§7.2), in this order of precedence:
+
+1. a TransformationEvent **input** is ``consumed`` (EPCIS 2.0 §7.4.6);
+2. an ObjectEvent with action ``DELETE`` **decommissions** its EPCs (EPCIS 2.0 §7.4.2: the
+   objects cease to exist in the supply chain);
+3. a disposition that names a condition decides (:data:`DISPOSITION_STATUS`), e.g.
+   ``in_transit`` → ``in_transit``, ``dispensed`` → ``dispensed``, ``recalled`` → ``recalled``;
+   the DSCSA quarantine of suspect product (bizStep ``holding`` with ``non_sellable_other`` or
+   no disposition) is ``quarantined``;
+4. else a business step that names a lifecycle step decides (:data:`STEP_STATUS`), e.g.
+   ``commissioning`` → ``commissioned``, ``shipping`` → ``in_transit``, ``receiving`` →
+   ``received``, ``dispensing`` → ``dispensed``, ``destroying`` → ``destroyed``;
+5. else an ObjectEvent ``ADD`` or a TransformationEvent output **commissions** (EPCIS 2.0
+   §7.4.2, §7.4.6);
+6. else a *stock* disposition (``active``, ``sellable_accessible``, ``in_progress``, ...; see
+   :data:`STOCK_DISPOSITIONS`) keeps a stock status and restores ``active`` stock otherwise;
+7. else the status stays (``unknown`` for an item seen first without any of the above).
+
+**persistentDisposition** (EPCIS 2.0 §7.3.5.2.1): ``set`` values stay on the item until an
+event ``unset``\\ s them (unset first, then set). While one of the condition dispositions of
+:data:`FLAG_PRIORITY` is set, it overrides the status of every later event (a recalled item
+stays ``recalled`` while it is shipped back), unless that status is terminal
+(:data:`TERMINAL_STATUSES`: a destroyed recalled item is ``destroyed``).
+
+**Custodian** is the owning party (CBV 2.0 §7.4 source/destination type ``owning_party``).
+Under DSCSA ownership changes with the transaction that a shipment carries, and the buyer
+takes it on receipt: the transaction information names the seller as source and the buyer as
+destination, and until the buyer's receiving event the seller remains owner of record. So:
+commissioning and shipping set the custodian to the **source** owning party (the originator /
+the seller); receiving (``receiving``, ``accepting``) sets it to the **destination** owning
+party; TransformationEvent outputs take the source owning party or, when absent, their inputs'
+custodian (set by the projection). Other events leave it.
+
+**Location** is the bizLocation (EPCIS 2.0 §7.3.4): set when the event gives one; an item put in
+transit without one has no location (it is between the parties).
+
+**Lot and expiry** come from the ILMD of the commissioning event (CBV 2.0 §10.2 ``cbvmda``
+``lotNumber`` and ``itemExpirationDate``, namespace ``urn:epcglobal:cbv:mda``); the projection
+fills a missing expiry from the master data of the LGTIN class.
+
+>>> view = EventView(seq=1, event_time=0, event_type="ObjectEvent", action="ADD",
+...                  biz_step="urn:epcglobal:cbv:bizstep:commissioning")
+>>> item = next_state(None, view, "https://id.gs1.org/01/00300012345678/21/A1")
+>>> item.status, item.kind, item.gtin, item.serial
+(<ItemStatus.COMMISSIONED: 'commissioned'>, 'sgtin', '00300012345678', 'A1')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from enum import IntEnum, StrEnum
+from typing import Final
+from urllib.parse import unquote
+
+import msgspec
+
+from medtrace.epcis.model import (
+    Event,
+    Extension,
+    ObjectEvent,
+    SourceDest,
+    TransformationEvent,
+)
+
+__all__ = [
+    "DISPOSITION_STATUS",
+    "FLAG_PRIORITY",
+    "MDA_NAMESPACE",
+    "STEP_STATUS",
+    "STOCK_DISPOSITIONS",
+    "STOCK_STATUSES",
+    "TERMINAL_STATUSES",
+    "EventView",
+    "ItemSnapshot",
+    "ItemStatus",
+    "Role",
+    "epoch_micros",
+    "new_item",
+    "next_state",
+    "parse_key",
+    "view_of",
+]
+
+#: Namespace of the CBV master data attributes (CBV 2.0 §10).
+MDA_NAMESPACE: Final = "urn:epcglobal:cbv:mda"
+_BIZSTEP: Final = "urn:epcglobal:cbv:bizstep:"
+_DISP: Final = "urn:epcglobal:cbv:disp:"
+_OWNING_PARTY: Final = "urn:epcglobal:cbv:sdt:owning_party"
+_DL: Final = "https://id.gs1.org/"
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICRO: Final = dt.timedelta(microseconds=1)
+
+
+class ItemStatus(StrEnum):
+    """Lifecycle status of an item; the CBV 2.0 terms that lead to each are in the rules."""
+
+    COMMISSIONED = "commissioned"
+    """bizStep ``commissioning``; ObjectEvent ``ADD``; TransformationEvent output."""
+    ACTIVE = "active"
+    """In a party's stock again: a stock disposition after a non-stock status, ``void_shipping``."""
+    IN_TRANSIT = "in_transit"
+    """Disposition ``in_transit``; bizStep ``shipping``."""
+    RECEIVED = "received"
+    """bizStep ``receiving`` / ``accepting`` (with ``in_progress``, ``sellable_*``)."""
+    QUARANTINED = "quarantined"
+    """bizStep ``holding`` with ``non_sellable_other`` or without disposition (DSCSA quarantine)."""
+    SUSPECT = "suspect"
+    """Disposition ``no_pedigree_match``."""
+    RETURNED = "returned"
+    """Disposition ``returned`` (a saleable return awaiting verification)."""
+    RECALLED = "recalled"
+    """Disposition ``recalled``."""
+    EXPIRED = "expired"
+    """Disposition ``expired``."""
+    DAMAGED = "damaged"
+    """Disposition ``damaged``."""
+    STOLEN = "stolen"
+    """Disposition ``stolen``."""
+    NON_SELLABLE = "non_sellable"
+    """Disposition ``non_sellable_other``."""
+    PARTIALLY_DISPENSED = "partially_dispensed"
+    """Disposition ``partially_dispensed``."""
+    DISPENSED = "dispensed"
+    """Disposition ``dispensed``; bizStep ``dispensing`` (DSCSA dispense to the patient)."""
+    SOLD = "sold"
+    """Disposition ``retail_sold``; bizStep ``retail_selling``."""
+    DECOMMISSIONED = "decommissioned"
+    """ObjectEvent ``DELETE``; disposition ``inactive``; bizStep ``decommissioning``/``killing``."""
+    DESTROYED = "destroyed"
+    """Disposition ``destroyed``; bizStep ``destroying``."""
+    DISPOSED = "disposed"
+    """Disposition ``disposed``."""
+    CONSUMED = "consumed"
+    """Input of a TransformationEvent (EPCIS 2.0 §7.4.6)."""
+    UNKNOWN = "unknown"
+    """Disposition ``unknown``, or seen without any status-bearing step or disposition."""
+
+
+class Role(IntEnum):
+    """How an event touches an item: the ``event_epc.role`` codes, plus inference."""
+
+    CONTAINED = 0
+    """Inside a container that an ObjectEvent names (DSCSA inference; no ILMD, no DELETE)."""
+    EPC = 1
+    PARENT = 2
+    CHILD = 3
+    INPUT = 4
+    OUTPUT = 5
+
+
+#: Dispositions (CBV 2.0 §7.2) that decide the status on their own.
+DISPOSITION_STATUS: Final[dict[str, ItemStatus]] = {
+    _DISP + "in_transit": ItemStatus.IN_TRANSIT,
+    _DISP + "no_pedigree_match": ItemStatus.SUSPECT,
+    _DISP + "returned": ItemStatus.RETURNED,
+    _DISP + "recalled": ItemStatus.RECALLED,
+    _DISP + "expired": ItemStatus.EXPIRED,
+    _DISP + "damaged": ItemStatus.DAMAGED,
+    _DISP + "stolen": ItemStatus.STOLEN,
+    _DISP + "non_sellable_other": ItemStatus.NON_SELLABLE,
+    _DISP + "partially_dispensed": ItemStatus.PARTIALLY_DISPENSED,
+    _DISP + "dispensed": ItemStatus.DISPENSED,
+    _DISP + "retail_sold": ItemStatus.SOLD,
+    _DISP + "inactive": ItemStatus.DECOMMISSIONED,
+    _DISP + "destroyed": ItemStatus.DESTROYED,
+    _DISP + "disposed": ItemStatus.DISPOSED,
+    _DISP + "unknown": ItemStatus.UNKNOWN,
+}
+
+#: Business steps (CBV 2.0 §7.1) that decide the status when the disposition does not.
+STEP_STATUS: Final[dict[str, ItemStatus]] = {
+    _BIZSTEP + "commissioning": ItemStatus.COMMISSIONED,
+    _BIZSTEP + "shipping": ItemStatus.IN_TRANSIT,
+    _BIZSTEP + "receiving": ItemStatus.RECEIVED,
+    _BIZSTEP + "accepting": ItemStatus.RECEIVED,
+    _BIZSTEP + "void_shipping": ItemStatus.ACTIVE,
+    _BIZSTEP + "holding": ItemStatus.QUARANTINED,
+    _BIZSTEP + "dispensing": ItemStatus.DISPENSED,
+    _BIZSTEP + "retail_selling": ItemStatus.SOLD,
+    _BIZSTEP + "decommissioning": ItemStatus.DECOMMISSIONED,
+    _BIZSTEP + "killing": ItemStatus.DECOMMISSIONED,
+    _BIZSTEP + "destroying": ItemStatus.DESTROYED,
+}
+
+#: Dispositions of goods in a party's stock: they keep a stock status, or restore ``active``.
+STOCK_DISPOSITIONS: Final = frozenset(
+    _DISP + name
+    for name in (
+        "active", "available", "container_closed", "container_open", "encoded", "in_progress",
+        "reserved", "sellable_accessible", "sellable_not_accessible",
+    )
+)  # fmt: skip
+
+#: Statuses of goods in stock, which a stock disposition keeps.
+STOCK_STATUSES: Final = frozenset({ItemStatus.COMMISSIONED, ItemStatus.ACTIVE, ItemStatus.RECEIVED})
+
+#: End-of-life statuses, which a persistent disposition does not override.
+TERMINAL_STATUSES: Final = frozenset(
+    {
+        ItemStatus.DISPENSED,
+        ItemStatus.SOLD,
+        ItemStatus.DECOMMISSIONED,
+        ItemStatus.DESTROYED,
+        ItemStatus.DISPOSED,
+        ItemStatus.CONSUMED,
+    }
+)
+
+#: Persistent dispositions that override the status, most important first.
+FLAG_PRIORITY: Final[tuple[str, ...]] = tuple(
+    _DISP + name
+    for name in (
+        "recalled", "stolen", "no_pedigree_match", "expired", "damaged", "non_sellable_other",
+        "returned",
+    )
+)  # fmt: skip
+
+_RECEIVING: Final = frozenset({_BIZSTEP + "receiving", _BIZSTEP + "accepting"})
+_HOLDING: Final = _BIZSTEP + "holding"
+_NON_SELLABLE: Final = _DISP + "non_sellable_other"
+
+
+class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """The state of one item: the ``item_state`` row plus its persistent dispositions.
+
+    ``last_event_time`` is UTC microseconds since the epoch; ``parent_id`` is the ``epc.id`` of
+    the container (managed by the projection, passed through here); ``persistent`` holds the
+    persistentDisposition values in force (EPCIS 2.0 §7.3.5.2.1), sorted.
+    """
+
+    uri: str
+    kind: str
+    gtin: str | None = None
+    serial: str | None = None
+    lot: str | None = None
+    expiry: str | None = None
+    status: ItemStatus = ItemStatus.UNKNOWN
+    disposition: str | None = None
+    custodian: str | None = None
+    location: str | None = None
+    parent_id: int | None = None
+    last_event_seq: int = 0
+    last_event_time: int = 0
+    commissioned_seq: int | None = None
+    updated_seq: int = 0
+    persistent: tuple[str, ...] = ()
+
+
+class EventView(msgspec.Struct, frozen=True, kw_only=True):
+    """What the lifecycle needs of one event, identifiers already canonical.
+
+    ``event_time`` is UTC microseconds since the epoch; ``lot``/``expiry`` come from the ILMD;
+    ``source_owner``/``destination_owner`` are the ``owning_party`` source and destination;
+    ``declared`` is true for an event under an errorDeclaration (EPCIS 2.0 §7.4.1.2).
+    """
+
+    seq: int
+    event_time: int
+    event_type: str
+    action: str | None = None
+    biz_step: str | None = None
+    disposition: str | None = None
+    persistent_set: tuple[str, ...] = ()
+    persistent_unset: tuple[str, ...] = ()
+    biz_location: str | None = None
+    source_owner: str | None = None
+    destination_owner: str | None = None
+    lot: str | None = None
+    expiry: str | None = None
+    declared: bool = False
+
+
+def epoch_micros(moment: dt.datetime) -> int:
+    """UTC microseconds since the Unix epoch of an aware datetime.
+
+    >>> epoch_micros(dt.datetime(1970, 1, 1, 0, 0, 1, tzinfo=dt.UTC))
+    1000000
+    """
+    return (moment - _EPOCH) // _MICRO
+
+
+def parse_key(uri: str) -> tuple[str, str | None, str | None]:
+    """``(kind, gtin, serial)`` of a canonical Digital Link key (see ``store.codec``).
+
+    >>> parse_key("https://id.gs1.org/01/09506000134352/21/1%2F2")
+    ('sgtin', '09506000134352', '1/2')
+    >>> parse_key("https://id.gs1.org/00/106141411234567897")
+    ('sscc', None, None)
+    >>> parse_key("https://id.gs1.org/414/4012345000115/254/987")
+    ('sgln', None, None)
+    >>> parse_key("urn:epc:id:gid:95100000.12345.400")
+    ('other', None, None)
+    """
+    if not uri.startswith(_DL):
+        return "other", None, None
+    parts = uri[len(_DL) :].split("/")
+    if len(parts) == 4 and parts[0] == "01" and parts[2] == "21":
+        return "sgtin", parts[1], unquote(parts[3])
+    if len(parts) == 2 and parts[0] == "00":
+        return "sscc", None, None
+    if parts[0] == "414" and len(parts) in (2, 4):
+        return "sgln", None, None
+    return "other", None, None
+
+
+def new_item(uri: str) -> ItemSnapshot:
+    """A never-seen item: kind, GTIN and serial from its canonical key, status ``unknown``."""
+    kind, gtin, serial = parse_key(uri)
+    return ItemSnapshot(uri=uri, kind=kind, gtin=gtin, serial=serial)
+
+
+def _ilmd_value(ilmd: tuple[Extension, ...], name: str) -> str | None:
+    for field in ilmd:
+        if field.namespace == MDA_NAMESPACE and field.name == name and field.value:
+            return field.value.strip()
+    return None
+
+
+def _iso_date(text: str | None) -> str | None:
+    """An ``xsd:date`` (optionally with a zone suffix) as ``YYYY-MM-DD``, or None if invalid."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def _owner(parties: tuple[SourceDest, ...], canon: Callable[[str], str]) -> str | None:
+    for party in parties:
+        if party.type == _OWNING_PARTY:
+            return canon(party.value)
+    return None
+
+
+def view_of(
+    seq: int, event: Event, canon: Callable[[str], str], *, declared: bool = False
+) -> EventView:
+    """The :class:`EventView` of a model event; ``canon`` makes identifiers canonical.
+
+    ``declared`` forces the error-declared flag (the store marks an event retracted by a later
+    errorDeclaration without rewriting its body).
+    """
+    ilmd = event.ilmd if isinstance(event, ObjectEvent | TransformationEvent) else ()
+    persistent = event.persistent_disposition
+    return EventView(
+        seq=seq,
+        event_time=epoch_micros(event.event_time),
+        event_type=type(event).__name__,
+        action=None if isinstance(event, TransformationEvent) else event.action,
+        biz_step=event.biz_step,
+        disposition=event.disposition,
+        persistent_set=persistent.set if persistent else (),
+        persistent_unset=persistent.unset if persistent else (),
+        biz_location=canon(event.biz_location.id) if event.biz_location else None,
+        source_owner=_owner(event.sources, canon),
+        destination_owner=_owner(event.destinations, canon),
+        lot=_ilmd_value(ilmd, "lotNumber"),
+        expiry=_iso_date(_ilmd_value(ilmd, "itemExpirationDate")),
+        declared=declared or event.error_declaration is not None,
+    )
+
+
+def _commissions(view: EventView, role: Role) -> bool:
+    if role is Role.OUTPUT:
+        return True
+    return (
+        role is Role.EPC
+        and view.event_type == "ObjectEvent"
+        and (view.action == "ADD" or view.biz_step == _BIZSTEP + "commissioning")
+    )
+
+
+def _base_status(prev: ItemStatus | None, view: EventView, role: Role) -> ItemStatus:
+    """Rules 1-7 of the module docstring, before persistent dispositions."""
+    if role is Role.INPUT:
+        return ItemStatus.CONSUMED
+    if role is Role.EPC and view.event_type == "ObjectEvent" and view.action == "DELETE":
+        return ItemStatus.DECOMMISSIONED
+    disposition, step = view.disposition, view.biz_step
+    if step == _HOLDING and disposition in (None, _NON_SELLABLE):
+        return ItemStatus.QUARANTINED
+    if disposition is not None and disposition in DISPOSITION_STATUS:
+        return DISPOSITION_STATUS[disposition]
+    if step is not None and step in STEP_STATUS:
+        return STEP_STATUS[step]
+    if _commissions(view, role):
+        return ItemStatus.COMMISSIONED
+    if disposition in STOCK_DISPOSITIONS:
+        return prev if prev in STOCK_STATUSES else ItemStatus.ACTIVE
+    return prev if prev is not None else ItemStatus.UNKNOWN
+
+
+def _persistent(prev: tuple[str, ...], view: EventView) -> tuple[str, ...]:
+    if not view.persistent_set and not view.persistent_unset:
+        return prev
+    kept = set(prev).difference(view.persistent_unset)
+    return tuple(sorted(kept.union(view.persistent_set)))
+
+
+def _with_flags(status: ItemStatus, persistent: tuple[str, ...]) -> ItemStatus:
+    if not persistent or status in TERMINAL_STATUSES:
+        return status
+    for flag in FLAG_PRIORITY:
+        if flag in persistent:
+            return DISPOSITION_STATUS[flag]
+    return status
+
+
+def next_state(
+    state: ItemSnapshot | None, view: EventView, uri: str, role: Role = Role.EPC
+) -> ItemSnapshot:
+    """The item's state after ``view`` touched it in ``role`` (EPCIS 2.0 §7.4; CBV 2.0 §7).
+
+    ``state`` is None for an item never seen; ``uri`` (its canonical key) is then used to
+    start it. An error-declared view only records that the item was touched
+    (``updated_seq``). Containment (``parent_id``) is the projection's business and passes
+    through unchanged.
+    """
+    item = state if state is not None else new_item(uri)
+    if view.declared:
+        return msgspec.structs.replace(item, updated_seq=max(item.updated_seq, view.seq))
+    prev_status = item.status if state is not None else None
+    persistent = _persistent(item.persistent, view)
+    status = _with_flags(_base_status(prev_status, view, role), persistent)
+    commissioning = _commissions(view, role)
+
+    custodian = item.custodian
+    step = view.biz_step
+    if role is not Role.INPUT:
+        if (commissioning or step == _BIZSTEP + "shipping") and view.source_owner:
+            custodian = view.source_owner
+        elif step in _RECEIVING and view.destination_owner:
+            custodian = view.destination_owner
+
+    location = item.location
+    if view.biz_location is not None:
+        location = view.biz_location
+    elif status is ItemStatus.IN_TRANSIT:
+        location = None
+
+    lot, expiry, commissioned_seq = item.lot, item.expiry, item.commissioned_seq
+    if commissioning and role is not Role.CONTAINED:
+        lot = view.lot if view.lot is not None else lot
+        expiry = view.expiry if view.expiry is not None else expiry
+        if commissioned_seq is None:
+            commissioned_seq = view.seq
+
+    disposition = item.disposition
+    if view.disposition is not None and role is not Role.INPUT:
+        disposition = view.disposition
+
+    return msgspec.structs.replace(
+        item,
+        lot=lot,
+        expiry=expiry,
+        status=status,
+        disposition=disposition,
+        custodian=custodian,
+        location=location,
+        last_event_seq=view.seq,
+        last_event_time=view.event_time,
+        commissioned_seq=commissioned_seq,
+        updated_seq=max(item.updated_seq, view.seq),
+        persistent=persistent,
+    )

@@ -1,0 +1,596 @@
+"""The item-state projection: ``item_state`` as a fold of the event log (EPCIS 2.0 §7.4).
+
+Capture calls :func:`apply` in its transaction with the events it has just written (their
+``event``/``event_epc`` rows already in place). The projection is set-based: it loads the
+states of every touched EPC and of everything inside them in a few chunked queries, folds the
+events in Python with :func:`medtrace.store.lifecycle.next_state`, and writes the changed rows
+back with one ``executemany`` upsert (``INSERT … ON CONFLICT (epc_id) DO UPDATE``).
+
+Rules on top of the per-item lifecycle:
+
+* **Aggregation** (EPCIS 2.0 §7.4.3): ``ADD`` sets the children's ``parent_id``; ``DELETE``
+  clears it (for every current child when ``childEPCs`` is empty); ``OBSERVE`` changes no
+  containment. Transaction and Association events change no containment.
+* **Container inference** (what DSCSA lets a trading partner infer from an unopened, sealed
+  container): an ObjectEvent on a container applies to every case and item inside it,
+  recursively along the current ``parent_id`` hierarchy (status, disposition, custodian,
+  location, last event), except ``DELETE``: a container that ceases to exist releases its
+  contents instead.
+* **Transformation** (EPCIS 2.0 §7.4.6): inputs are consumed; outputs are commissioned and take
+  their inputs' custodian and location unless the event names them.
+* **eventTime order**: the state of an item follows its events in ``(event_time, seq)`` order,
+  not in arrival order. An event older than an item's last event, an errorDeclaration
+  (EPCIS 2.0 §7.4.1.2: the declared event no longer counts), and an item whose stored status
+  may hide persistent dispositions (``item_state`` keeps no column for them, see
+  :func:`medtrace.store.lifecycle.next_state`) make the projection **replay**: the affected
+  items, everything ever aggregated inside them (or made from them) and every container those
+  were ever in are recomputed from the log in ``(event_time, seq)`` order.
+* Master data: a missing expiry is filled from the ``cbvmda`` ``itemExpirationDate`` of the
+  item's LGTIN class (CBV 2.0 §10).
+
+:func:`rebuild` replays the whole log and yields the same rows as incremental application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import quote
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from medtrace.epcis.model import (
+    AggregationEvent,
+    AssociationEvent,
+    Event,
+    ObjectEvent,
+    TransactionEvent,
+)
+from medtrace.store import schema
+from medtrace.store.codec import CapturedEvent, canonical_epc, decode_event
+from medtrace.store.lifecycle import (
+    DISPOSITION_STATUS,
+    FLAG_PRIORITY,
+    TERMINAL_STATUSES,
+    EventView,
+    ItemSnapshot,
+    ItemStatus,
+    Role,
+    new_item,
+    next_state,
+    view_of,
+)
+
+__all__ = ["CapturedEvent", "ItemState", "apply", "get_item", "rebuild"]
+
+_CHUNK: Final = 900
+_REBUILD_BATCH: Final = 2000
+_EPC_CLASS: Final = "urn:epcglobal:epcisq:vtype:EPCClass"
+_EXPIRY_ATTRS: Final = (
+    "urn:epcglobal:cbv:mda#itemExpirationDate",
+    "cbvmda:itemExpirationDate",
+    "https://ref.gs1.org/cbv/mda#itemExpirationDate",
+)
+#: Stored statuses under which persistent dispositions may be in force (replay to recover them).
+_MAY_HIDE_FLAGS: Final = TERMINAL_STATUSES | {DISPOSITION_STATUS[flag] for flag in FLAG_PRIORITY}
+_STATE = schema.item_state
+_COLUMNS: Final = tuple(column.name for column in _STATE.columns)
+
+
+class ItemState(msgspec.Struct, frozen=True, kw_only=True):
+    """One ``item_state`` row (times in UTC microseconds since the epoch)."""
+
+    epc_id: int
+    uri: str
+    kind: str
+    gtin: str | None
+    serial: str | None
+    lot: str | None
+    expiry: str | None
+    status: ItemStatus
+    disposition: str | None
+    custodian: str | None
+    location: str | None
+    parent_id: int | None
+    last_event_seq: int
+    last_event_time: int
+    commissioned_seq: int | None
+    updated_seq: int
+
+
+@dataclass(slots=True)
+class _Occurrence:
+    """One event to fold: its view and the EPCs it names, ``(epc_id, uri, role)``."""
+
+    view: EventView
+    members: list[tuple[int, str, Role]]
+
+
+# --------------------------------------------------------------------------- the fold
+
+
+@dataclass(slots=True)
+class _Fold:
+    """Folds occurrences into ``states`` (``epc_id`` → snapshot), tracking containment.
+
+    ``scope`` (replay) restricts the items written; ``check_late`` (incremental) records the
+    items an occurrence older than their last event touched.
+    """
+
+    states: dict[int, ItemSnapshot]
+    scope: set[int] | None = None
+    check_late: bool = False
+    children: dict[int, set[int]] = field(default_factory=dict)
+    dirty: set[int] = field(default_factory=set)
+    touched: set[int] = field(default_factory=set)
+    late: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        for epc_id, state in self.states.items():
+            if state.parent_id is not None:
+                self.children.setdefault(state.parent_id, set()).add(epc_id)
+
+    def _put(self, epc_id: int, new: ItemSnapshot) -> None:
+        old = self.states.get(epc_id)
+        old_parent = old.parent_id if old is not None else None
+        if old_parent != new.parent_id:
+            if old_parent is not None:
+                self.children.get(old_parent, set()).discard(epc_id)
+            if new.parent_id is not None:
+                self.children.setdefault(new.parent_id, set()).add(epc_id)
+        self.states[epc_id] = new
+        self.dirty.add(epc_id)
+
+    def _in_scope(self, epc_id: int) -> bool:
+        return self.scope is None or epc_id in self.scope
+
+    def _step(self, epc_id: int, uri: str, view: EventView, role: Role) -> None:
+        if not self._in_scope(epc_id):
+            return
+        old = self.states.get(epc_id)
+        if self.check_late and old is not None and old.last_event_time > view.event_time:
+            self.late.add(epc_id)
+        self.touched.add(epc_id)
+        self._put(epc_id, next_state(old, view, uri, role))
+
+    def _set_parent(self, epc_id: int, parent_id: int | None, seq: int) -> None:
+        old = self.states.get(epc_id)
+        if old is None or old.parent_id == parent_id or not self._in_scope(epc_id):
+            return
+        updated = max(old.updated_seq, seq)
+        self._put(epc_id, msgspec.structs.replace(old, parent_id=parent_id, updated_seq=updated))
+
+    def descendants(self, epc_id: int) -> list[int]:
+        """Everything inside ``epc_id`` by the current ``parent_id`` hierarchy."""
+        found: list[int] = []
+        seen = {epc_id}
+        stack = [epc_id]
+        while stack:
+            for child in self.children.get(stack.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    found.append(child)
+                    stack.append(child)
+        return found
+
+    def apply(self, occurrence: _Occurrence) -> None:
+        """Fold one event into the states."""
+        view, members = occurrence.view, occurrence.members
+        if view.declared:
+            for epc_id, uri, role in members:
+                if epc_id in self.states and self._in_scope(epc_id):
+                    if self.check_late:
+                        self.late.add(epc_id)
+                    self._put(epc_id, next_state(self.states[epc_id], view, uri, role))
+            return
+        if view.event_type == "ObjectEvent":
+            self._object(view, members)
+        elif view.event_type == "AggregationEvent":
+            self._aggregation(view, members)
+        elif view.event_type == "TransformationEvent":
+            self._transformation(view, members)
+        else:
+            for epc_id, uri, role in members:
+                self._step(epc_id, uri, view, role)
+
+    def _object(self, view: EventView, members: list[tuple[int, str, Role]]) -> None:
+        direct = {epc_id for epc_id, _, _ in members}
+        for epc_id, uri, role in members:
+            self._step(epc_id, uri, view, role)
+        for epc_id, _, _ in members:
+            if view.action == "DELETE":
+                for child in list(self.children.get(epc_id, ())):
+                    self._set_parent(child, None, view.seq)
+                continue
+            for inner in self.descendants(epc_id):
+                if inner not in direct:
+                    direct.add(inner)
+                    self._step(inner, self.states[inner].uri, view, Role.CONTAINED)
+
+    def _aggregation(self, view: EventView, members: list[tuple[int, str, Role]]) -> None:
+        parents = [epc_id for epc_id, _, role in members if role is Role.PARENT]
+        children = [epc_id for epc_id, _, role in members if role is Role.CHILD]
+        for epc_id, uri, role in members:
+            self._step(epc_id, uri, view, role)
+        if not parents:
+            return
+        parent = parents[0]
+        if view.action == "ADD":
+            for child in children:
+                if child != parent:
+                    self._set_parent(child, parent, view.seq)
+        elif view.action == "DELETE":
+            released = children if children else list(self.children.get(parent, ()))
+            for child in released:
+                state = self.states.get(child)
+                if state is not None and state.parent_id == parent:
+                    self._set_parent(child, None, view.seq)
+
+    def _transformation(self, view: EventView, members: list[tuple[int, str, Role]]) -> None:
+        inputs = [
+            self.states[i] for i, _, role in members if role is Role.INPUT and i in self.states
+        ]
+        origin = inputs[0] if inputs else None
+        for epc_id, uri, role in members:
+            fresh = epc_id not in self.states and self._in_scope(epc_id)
+            if role is Role.OUTPUT and fresh and origin is not None:
+                self.states[epc_id] = msgspec.structs.replace(
+                    new_item(uri), custodian=origin.custodian, location=origin.location
+                )
+            self._step(epc_id, uri, view, role)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def _snapshot(row: sa.Row[tuple[object, ...]]) -> tuple[int, ItemSnapshot]:
+    values = row._mapping
+    return int(values["epc_id"]), ItemSnapshot(
+        uri=values["uri"],
+        kind=values["kind"],
+        gtin=values["gtin"],
+        serial=values["serial"],
+        lot=values["lot"],
+        expiry=values["expiry"],
+        status=ItemStatus(values["status"]),
+        disposition=values["disposition"],
+        custodian=values["custodian"],
+        location=values["location"],
+        parent_id=values["parent_id"],
+        last_event_seq=values["last_event_seq"],
+        last_event_time=values["last_event_time"],
+        commissioned_seq=values["commissioned_seq"],
+        updated_seq=values["updated_seq"],
+    )
+
+
+def _load_states(conn: Connection, ids: Iterable[int]) -> dict[int, ItemSnapshot]:
+    states: dict[int, ItemSnapshot] = {}
+    for chunk in _chunks(ids):
+        for row in conn.execute(sa.select(_STATE).where(_STATE.c.epc_id.in_(chunk))):
+            epc_id, state = _snapshot(row)
+            states[epc_id] = state
+    return states
+
+
+def _load_contents(conn: Connection, states: dict[int, ItemSnapshot]) -> None:
+    """Add to ``states`` everything stored inside the loaded items (level by level)."""
+    frontier = set(states)
+    while frontier:
+        found: set[int] = set()
+        for chunk in _chunks(frontier):
+            for row in conn.execute(sa.select(_STATE).where(_STATE.c.parent_id.in_(chunk))):
+                epc_id, state = _snapshot(row)
+                if epc_id not in states:
+                    states[epc_id] = state
+                    found.add(epc_id)
+        frontier = found
+
+
+def _related(conn: Connection, ids: set[int], *, downward: bool) -> set[int]:
+    """``ids`` closed under "was ever aggregated into / made from" (down) or its inverse (up)."""
+    a = schema.event_epc.alias("a")
+    b = schema.event_epc.alias("b")
+    ev = schema.event
+    if downward:
+        pairs = [(schema.ROLE_PARENT, schema.ROLE_CHILD), (schema.ROLE_INPUT, schema.ROLE_OUTPUT)]
+    else:
+        pairs = [(schema.ROLE_CHILD, schema.ROLE_PARENT), (schema.ROLE_OUTPUT, schema.ROLE_INPUT)]
+    aggregation, transformation = pairs
+    link = sa.or_(
+        sa.and_(
+            a.c.role == aggregation[0],
+            b.c.role == aggregation[1],
+            ev.c.event_type == AggregationEvent.__name__,
+        ),
+        sa.and_(a.c.role == transformation[0], b.c.role == transformation[1]),
+    )
+    closed = set(ids)
+    frontier = set(ids)
+    while frontier:
+        found: set[int] = set()
+        for chunk in _chunks(frontier):
+            query = (
+                sa.select(b.c.epc_id)
+                .distinct()
+                .select_from(a.join(b, b.c.seq == a.c.seq).join(ev, ev.c.seq == a.c.seq))
+                .where(a.c.epc_id.in_(chunk), link)
+            )
+            found.update(epc_id for (epc_id,) in conn.execute(query))
+        frontier = found - closed
+        closed |= frontier
+    return closed
+
+
+def _members_of(conn: Connection, seqs: Sequence[int]) -> dict[int, list[tuple[int, str, Role]]]:
+    ee, epc = schema.event_epc, schema.epc
+    members: dict[int, list[tuple[int, str, Role]]] = {seq: [] for seq in seqs}
+    for chunk in _chunks(seqs):
+        query = (
+            sa.select(ee.c.seq, ee.c.epc_id, epc.c.uri, ee.c.role)
+            .join(epc, epc.c.id == ee.c.epc_id)
+            .where(ee.c.seq.in_(chunk), ee.c.role <= schema.ROLE_OUTPUT)
+            .order_by(ee.c.seq, ee.c.role, ee.c.epc_id)
+        )
+        for seq, epc_id, uri, role in conn.execute(query):
+            members[seq].append((epc_id, uri, Role(role)))
+    return members
+
+
+def _occurrences(
+    conn: Connection, rows: Sequence[tuple[int, int, bool, bytes]]
+) -> list[_Occurrence]:
+    """Occurrences of stored events ``(seq, event_time, error_declared, body)``, in that order."""
+    members = _members_of(conn, [row[0] for row in rows])
+    return [
+        _Occurrence(
+            view_of(seq, decode_event(body), canonical_epc, declared=declared), members[seq]
+        )
+        for seq, _, declared, body in rows
+    ]
+
+
+_Bound = tuple[int, int]
+
+
+def _replay(conn: Connection, scope: set[int], bound: _Bound | None) -> dict[int, ItemSnapshot]:
+    """States of ``scope`` from the log in (event_time, seq) order, up to ``bound`` if given."""
+    ee, ev = schema.event_epc, schema.event
+    seqs: set[int] = set()
+    for chunk in _chunks(scope):
+        query = sa.select(ee.c.seq).where(ee.c.epc_id.in_(chunk), ee.c.role <= schema.ROLE_OUTPUT)
+        seqs.update(seq for (seq,) in conn.execute(query))
+    rows: list[tuple[int, int, bool, bytes]] = []
+    for chunk in _chunks(seqs):
+        query = sa.select(ev.c.seq, ev.c.event_time, ev.c.error_declared, ev.c.body).where(
+            ev.c.seq.in_(chunk)
+        )
+        rows.extend(
+            (seq, time, bool(declared), bytes(body))
+            for seq, time, declared, body in conn.execute(query)
+            if bound is None or (time, seq) <= bound
+        )
+    rows.sort(key=lambda row: (row[1], row[0]))
+    fold = _Fold({}, scope=scope)
+    for occurrence in _occurrences(conn, rows):
+        fold.apply(occurrence)
+    return {epc_id: state for epc_id, state in fold.states.items() if epc_id in scope}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _lgtin(gtin: str, lot: str) -> str:
+    return canonical_epc(f"https://id.gs1.org/01/{gtin}/10/{quote(lot, safe='')}")
+
+
+def _fill_expiry(conn: Connection, states: dict[int, ItemSnapshot]) -> None:
+    """Fill a missing expiry from the LGTIN class master data (CBV 2.0 §10 cbvmda)."""
+    wanted = {
+        epc_id: _lgtin(state.gtin, state.lot)
+        for epc_id, state in states.items()
+        if state.expiry is None and state.gtin is not None and state.lot is not None
+    }
+    if not wanted:
+        return
+    attr = schema.vocabulary_attribute
+    classes = sorted(set(wanted.values()))
+    expiry: dict[str, str] = {}
+    for start in range(0, len(classes), _CHUNK):
+        query = sa.select(attr.c.id, attr.c.value).where(
+            attr.c.vtype == _EPC_CLASS,
+            attr.c.id.in_(classes[start : start + _CHUNK]),
+            attr.c.attr.in_(_EXPIRY_ATTRS),
+        )
+        for class_id, value in conn.execute(query):
+            if value:
+                expiry[class_id] = str(value)[:10]
+    for epc_id, class_id in wanted.items():
+        if class_id in expiry:
+            states[epc_id] = msgspec.structs.replace(states[epc_id], expiry=expiry[class_id])
+
+
+def _row(epc_id: int, state: ItemSnapshot) -> tuple[object, ...]:
+    """The ``item_state`` row of a state, in :data:`_COLUMNS` order."""
+    return (
+        epc_id,
+        state.uri,
+        state.kind,
+        state.gtin,
+        state.serial,
+        state.lot,
+        state.expiry,
+        state.status.value,
+        state.disposition,
+        state.custodian,
+        state.location,
+        state.parent_id,
+        state.last_event_seq,
+        state.last_event_time,
+        state.commissioned_seq,
+        state.updated_seq,
+    )
+
+
+def _upsert_sql(marker: str) -> str:
+    names = ", ".join(_COLUMNS)
+    values = ", ".join([marker] * len(_COLUMNS))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS if name != "epc_id")
+    # every name comes from the schema constants, no value is interpolated
+    return (
+        f"INSERT INTO {_STATE.name} ({names}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT (epc_id) DO UPDATE SET {updates}"
+    )
+
+
+#: The upsert per DBAPI paramstyle (``qmark`` for sqlite3, ``format`` for psycopg).
+_UPSERT: Final = {"sqlite": _upsert_sql("?"), "postgresql": _upsert_sql("%s")}
+
+
+def _write(conn: Connection, states: dict[int, ItemSnapshot], gone: set[int]) -> None:
+    """Delete ``gone`` rows; upsert ``states`` with one DBAPI ``executemany`` (set-based)."""
+    for chunk in _chunks(gone):
+        conn.execute(sa.delete(_STATE).where(_STATE.c.epc_id.in_(chunk)))
+    if not states:
+        return
+    _fill_expiry(conn, states)
+    rows = [_row(epc_id, state) for epc_id, state in sorted(states.items())]
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - a checked-out connection always has one
+        raise RuntimeError("no DBAPI connection to write item_state")
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(_UPSERT[conn.dialect.name], rows)
+    finally:
+        cursor.close()
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _run(
+    conn: Connection,
+    occurrences: Sequence[_Occurrence],
+    bound: _Bound | None,
+    retracted: Iterable[int] = (),
+) -> None:
+    """Fold ``occurrences`` onto the stored states; replay where order or flags demand it.
+
+    ``bound`` is None for incremental application (late events are detected) and the
+    ``(event_time, seq)`` of the last occurrence during :func:`rebuild`; ``retracted`` are EPCs
+    to replay because an event of theirs was declared erroneous.
+    """
+    ids = {epc_id for occurrence in occurrences for epc_id, _, _ in occurrence.members}
+    states = _load_states(conn, ids)
+    hidden = {epc_id for epc_id, state in states.items() if state.status in _MAY_HIDE_FLAGS}
+    _load_contents(conn, states)
+    fold = _Fold(states, check_late=bound is None)
+    for occurrence in occurrences:
+        fold.apply(occurrence)
+    marks = fold.late | (fold.touched & hidden) | set(retracted)
+    gone: set[int] = set()
+    if marks:
+        scope = _related(conn, _related(conn, marks, downward=True), downward=False)
+        replayed = _replay(conn, scope, bound)
+        gone = {epc_id for epc_id in scope if epc_id not in replayed}
+        fold.states.update(replayed)
+        fold.dirty = (fold.dirty | set(replayed)) - gone
+    _write(conn, {epc_id: fold.states[epc_id] for epc_id in fold.dirty}, gone)
+
+
+def _members(event: Event, epc_ids: dict[str, int]) -> list[tuple[int, str, Role]]:
+    if isinstance(event, ObjectEvent):
+        groups = [(event.epc_list, Role.EPC)]
+    elif isinstance(event, TransactionEvent):
+        parent = (event.parent_id,) if event.parent_id else ()
+        groups = [(parent, Role.PARENT), (event.epc_list, Role.EPC)]
+    elif isinstance(event, AggregationEvent | AssociationEvent):
+        parent = (event.parent_id,) if event.parent_id else ()
+        groups = [(parent, Role.PARENT), (event.child_epcs, Role.CHILD)]
+    else:
+        groups = [(event.input_epcs, Role.INPUT), (event.output_epcs, Role.OUTPUT)]
+    members: list[tuple[int, str, Role]] = []
+    seen: set[tuple[int, Role]] = set()
+    for uris, role in groups:
+        for uri in uris:
+            key = canonical_epc(uri)
+            epc_id = epc_ids[key]
+            if (epc_id, role) not in seen:
+                seen.add((epc_id, role))
+                members.append((epc_id, key, role))
+    return members
+
+
+def _touched_by(conn: Connection, seqs: Sequence[int]) -> set[int]:
+    ee = schema.event_epc
+    found: set[int] = set()
+    for chunk in _chunks(seqs):
+        query = sa.select(ee.c.epc_id).where(ee.c.seq.in_(chunk), ee.c.role <= schema.ROLE_OUTPUT)
+        found.update(epc_id for (epc_id,) in conn.execute(query))
+    return found
+
+
+def apply(
+    conn: Connection, captured: Sequence[CapturedEvent], *, declared: Sequence[int] = ()
+) -> None:
+    """Update ``item_state`` for the events capture has just written (same transaction).
+
+    ``declared`` are the ``seq`` of stored events that an errorDeclaration of this capture has
+    just marked (``event.error_declared``): the items they touched are replayed without them
+    (EPCIS 2.0 §7.4.1.2). Call it after the event rows and declarations are written.
+    """
+    if not captured and not declared:
+        return
+    ordered = sorted(captured, key=lambda item: item.seq)
+    occurrences = [
+        _Occurrence(
+            view_of(item.seq, item.event, canonical_epc), _members(item.event, item.epc_ids)
+        )
+        for item in ordered
+    ]
+    _run(conn, occurrences, None, _touched_by(conn, declared))
+
+
+def rebuild(conn: Connection) -> int:
+    """Rebuild ``item_state`` from the whole log in (event_time, seq) order; return its rows."""
+    ev = schema.event
+    conn.execute(sa.delete(_STATE))
+    after: _Bound | None = None
+    while True:
+        query = sa.select(ev.c.seq, ev.c.event_time, ev.c.error_declared, ev.c.body)
+        if after is not None:
+            query = query.where(sa.tuple_(ev.c.event_time, ev.c.seq) > sa.tuple_(*after))
+        batch = conn.execute(query.order_by(ev.c.event_time, ev.c.seq).limit(_REBUILD_BATCH)).all()
+        if not batch:
+            break
+        rows = [(seq, time, bool(declared), bytes(body)) for seq, time, declared, body in batch]
+        after = (rows[-1][1], rows[-1][0])
+        _run(conn, _occurrences(conn, rows), after)
+    count = conn.execute(sa.select(sa.func.count()).select_from(_STATE)).scalar_one()
+    return int(count)
+
+
+def get_item(conn: Connection, canonical_uri: str) -> ItemState | None:
+    """The state of the item with this canonical key, or None if the log never touched it."""
+    query = (
+        sa.select(_STATE)
+        .join(schema.epc, schema.epc.c.id == _STATE.c.epc_id)
+        .where(schema.epc.c.uri == canonical_uri)
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    epc_id, state = _snapshot(row)
+    return ItemState(
+        epc_id=epc_id,
+        **{name: getattr(state, name) for name in _COLUMNS if name != "epc_id"},
+    )
