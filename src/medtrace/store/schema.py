@@ -40,6 +40,7 @@ __all__ = [
     "ROLE_PARENT",
     "ROLE_QUANTITY_CLASS",
     "DecimalNumber",
+    "api_key",
     "capture_job",
     "consumer_cursor",
     "epc",
@@ -53,6 +54,12 @@ __all__ = [
     "event_source_dest",
     "item_state",
     "metadata",
+    "named_query",
+    "organization",
+    "organization_identifier",
+    "signing_key",
+    "subscription",
+    "verification_request",
     "vocabulary_attribute",
     "vocabulary_child",
     "vocabulary_element",
@@ -367,8 +374,10 @@ capture_job = sa.Table(
     sa.Column("rejected", sa.Integer, nullable=False),
     sa.Column("errors", Blob, nullable=False),
     sa.Column("source", sa.Text),
+    sa.Column("org_id", sa.Text),
+    sa.Index(None, "org_id"),
 )
-"""Capture jobs (EPCIS 2.0 REST binding ``/capture/{captureID}``)."""
+"""Capture jobs (EPCIS 2.0 REST binding ``/capture/{captureID}``); ``org_id`` = who captured."""
 
 item_state = sa.Table(
     "item_state",
@@ -402,5 +411,110 @@ consumer_cursor = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
 )
 """The last ``event.seq`` each log consumer has processed."""
+
+# --------------------------------------------------------------------------- service (0002)
+
+organization = sa.Table(
+    "organization",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
+"""A tenant: a trading partner or regulator (role: operator, auditor, regulator, admin)."""
+
+organization_identifier = sa.Table(
+    "organization_identifier",
+    metadata,
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
+    sa.Column("org_id", sa.Text, nullable=False),
+    sa.Index(None, "org_id"),
+)
+"""The GLNs (``kind='gln'``) and GS1 Company Prefixes (``'company_prefix'``) of an organization."""
+
+api_key = sa.Table(
+    "api_key",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("org_id", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("secret_hash", sa.Text, nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+    sa.Column("last_used", sa.BigInteger),
+    sa.Column("revoked", sa.BigInteger),
+    sa.Index(None, "org_id"),
+)
+"""API keys (also OAuth2 client credentials): only a hash of the secret is stored."""
+
+signing_key = sa.Table(
+    "signing_key",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("private_key", Blob, nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+    sa.Column("retired", sa.BigInteger),
+)
+"""Ed25519 keys that sign the service's bearer tokens (JWT ``EdDSA``)."""
+
+verification_request = sa.Table(
+    "verification_request",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("time", sa.BigInteger, nullable=False),
+    sa.Column("org_id", sa.Text),
+    sa.Column("req_gln", sa.Text),
+    sa.Column("corr_uuid", sa.Text),
+    sa.Column("context", sa.Text),
+    sa.Column("link_type", sa.Text),
+    sa.Column("gtin", sa.Text, nullable=False),
+    sa.Column("serial", sa.Text, nullable=False),
+    sa.Column("lot", sa.Text),
+    sa.Column("expiry", sa.Text),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("failure_reason", sa.Text),
+    sa.Column("additional_info", sa.Text),
+    sa.Column("responder_gln", sa.Text),
+    sa.Index(None, "gtin", "serial"),
+    sa.Index(None, "time"),
+    sa.Index(None, "org_id"),
+)
+"""Every DSCSA verification request and its answer, for audit and integrity analysis."""
+
+named_query = sa.Table(
+    "named_query",
+    metadata,
+    sa.Column("org_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("definition", Blob, nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
+"""Named queries (EPCIS 2.0 REST ``/queries``), one namespace per organization."""
+
+subscription = sa.Table(
+    "subscription",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("org_id", sa.Text, nullable=False),
+    sa.Column("query_name", sa.Text, nullable=False),
+    sa.Column("query", Blob, nullable=False),
+    sa.Column("dest", sa.Text, nullable=False),
+    sa.Column("signature_token", sa.Text),
+    sa.Column("stream", sa.Boolean, nullable=False),
+    sa.Column("schedule", Blob),
+    sa.Column("report_if_empty", sa.Boolean, nullable=False),
+    sa.Column("initial_record_time", sa.BigInteger),
+    sa.Column("created", sa.BigInteger, nullable=False),
+    sa.Column("cursor_seq", sa.BigInteger, nullable=False),
+    sa.Column("next_attempt", sa.BigInteger),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_delivered", sa.BigInteger),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Index(None, "org_id"),
+    sa.Index(None, "org_id", "query_name"),
+)
+"""Query subscriptions (EPCIS 2.0 REST): ``cursor_seq`` = the last ``event.seq`` delivered."""
 
 # SCHEMA-STABLE

@@ -1,0 +1,1 @@
+"""The HTTP service: EPCIS 2.0 REST binding, DSCSA verification responder, app API."""
