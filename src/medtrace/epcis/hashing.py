@@ -53,6 +53,7 @@ from medtrace.epcis.hashing_canon import (
     CBV_WEB,
     GS1_VOC,
     canonical_bool,
+    canonical_epcs,
     canonical_number,
     canonical_number_text,
     canonical_time,
@@ -186,7 +187,9 @@ def _extensions(nodes: Iterable[Extension], out: _Out) -> None:
 def _epcs(key: str) -> Callable[[tuple[str, ...], _Out], None]:
     def write(epcs: tuple[str, ...], out: _Out) -> None:
         out.append(key)
-        out.extend(sorted("epc=" + canonical_value(epc) for epc in epcs))
+        if epcs:
+            # Sorting the values sorts "epc=" + value alike: the prefix is common to all.
+            out.append("epc=" + "epc=".join(sorted(canonical_epcs(epcs))))
 
     return write
 

@@ -32,6 +32,7 @@ Values that are none of these (or not well-formed GS1 identifiers) are kept as g
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -39,13 +40,14 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 __all__ = [
     "CBV_WEB",
     "GS1_VOC",
     "canonical_bool",
     "canonical_digital_link",
+    "canonical_epcs",
     "canonical_number",
     "canonical_number_text",
     "canonical_time",
@@ -477,3 +479,49 @@ def canonical_value(value: str) -> str:
         if expansion is not None:
             return expansion + value[colon + 1 :]
     return value
+
+
+#: An SGTIN URI with an all-alphanumeric serial: no escapes, nothing to trim or encode.
+_PLAIN_SGTIN: Final = re.compile(r"urn:epc:id:sgtin:([0-9]+\.[0-9]+)\.([A-Za-z0-9]+)").fullmatch
+_SGTIN_HEADS: Final[dict[str, str | None]] = {}
+_SGTIN_HEADS_MAX: Final = 65536
+
+
+def _sgtin_head(class_part: str) -> str | None:
+    """``https://id.gs1.org/01/{gtin}/21/`` of ``CP.IR`` (None if it makes no GTIN), cached."""
+    head = _SGTIN_HEADS.get(class_part, "")
+    if head == "":
+        if len(_SGTIN_HEADS) >= _SGTIN_HEADS_MAX:
+            _SGTIN_HEADS.clear()
+        company_prefix, _, indicator_item = class_part.partition(".")
+        gtin = _gtin(company_prefix, indicator_item)
+        head = None if gtin is None else f"{DL_ROOT}/01/{gtin}/21/"
+        _SGTIN_HEADS[class_part] = head
+    return head
+
+
+def canonical_epcs(epcs: Iterable[str]) -> list[str]:
+    """:func:`canonical_value` of every EPC of a list, in list order.
+
+    The common SGTIN with a plain alphanumeric serial is converted with one regular expression
+    and the Digital Link head cached per ``companyPrefix.itemReference``; anything else goes
+    through :func:`canonical_value`.
+
+    >>> canonical_epcs(["urn:epc:id:sgtin:4012345.011111.9876", " urn:epc:id:sscc:0614141.1234567890"])
+    ['https://id.gs1.org/01/04012345111118/21/9876', 'https://id.gs1.org/00/106141412345678908']
+    """
+    out: list[str] = []
+    append = out.append
+    heads = _SGTIN_HEADS
+    for epc in epcs:
+        match = _PLAIN_SGTIN(epc)
+        if match is not None:
+            class_part, serial = match.groups()
+            head = heads.get(class_part, "")
+            if head == "":
+                head = _sgtin_head(class_part)
+            if head is not None:
+                append(head + serial)
+                continue
+        append(canonical_value(epc))
+    return out

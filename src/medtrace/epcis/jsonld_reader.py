@@ -818,34 +818,55 @@ def read_jsonld_message(
     return reader.document(value, max_events=max_events)
 
 
+_DOCUMENT_TYPES: Final = ("EPCISDocument", "EPCISQueryDocument")
+
+
+def _document_head(source: IO[bytes], *, whole: bool) -> tuple[object, object]:
+    """The top-level ``@context`` and ``type`` of a JSON-LD document, read with ijson.
+
+    ``whole=False`` stops at the start of ``epcisBody`` (the members before it are all that is
+    read); ``whole=True`` reads every token, for a document whose members follow the body.
+    """
+    context_value: object = None
+    kind: object = None
+    builder: Any = None
+    for prefix, event, value in _IJSON.parse(source, use_float=False):
+        if builder is not None:
+            builder.event(event, value)
+            if prefix == "@context" and event in ("end_map", "end_array"):
+                context_value, builder = builder.value, None
+        elif prefix == "@context":
+            if event in ("start_map", "start_array"):
+                builder = _IJSON.ObjectBuilder()
+                builder.event(event, value)
+            else:
+                context_value = value
+        elif prefix == "type" and event == "string":
+            kind = value
+        elif not whole and prefix == "epcisBody":
+            break
+    return context_value, kind
+
+
 def iter_jsonld_events(source: IO[bytes], *, max_events: int | None = None) -> Iterator[Event]:
     """Stream the events of a large JSON-LD document with bounded memory (EPCIS 2.0 §10).
 
-    ``source`` must be seekable: a first pass reads the top-level ``@context`` (which JSON
-    allows after the body) and the document type, a second pass yields the events one by
-    one. Memory is bounded by the largest single event. Event-level ``@context`` objects
-    apply as in :func:`read_jsonld`.
+    ``source`` must be seekable: the top-level ``@context`` and document ``type`` are read
+    first, then a second pass yields the events one by one. When both come before
+    ``epcisBody`` (the usual order) only those first members are read; otherwise (JSON allows
+    ``@context`` after the body) the first pass reads the whole document. Memory is bounded by
+    the largest single event. Event-level ``@context`` objects apply as in
+    :func:`read_jsonld`.
     """
     if not source.seekable():
         raise EpcisDocumentError("streaming needs a seekable source (two passes)")
-    context_value: object = None
-    kind: object = None
     try:
-        builder: Any = None
-        for prefix, event, value in _IJSON.parse(source, use_float=False):
-            if builder is not None:
-                builder.event(event, value)
-                if prefix == "@context" and event in ("end_map", "end_array"):
-                    context_value, builder = builder.value, None
-            elif prefix == "@context":
-                if event in ("start_map", "start_array"):
-                    builder = _IJSON.ObjectBuilder()
-                    builder.event(event, value)
-                else:
-                    context_value = value
-            elif prefix == "type" and event == "string":
-                kind = value
-        if kind not in ("EPCISDocument", "EPCISQueryDocument"):
+        start = source.tell()
+        context_value, kind = _document_head(source, whole=False)
+        if context_value is None or kind not in _DOCUMENT_TYPES:
+            source.seek(start)
+            context_value, kind = _document_head(source, whole=True)
+        if kind not in _DOCUMENT_TYPES:
             raise _fail(f"expected type EPCISDocument or EPCISQueryDocument, got {kind!r}", "/type")
         if context_value is None:
             raise _fail("document without @context (EPCIS 2.0 §10 requires one)", "")
@@ -858,7 +879,7 @@ def iter_jsonld_events(source: IO[bytes], *, max_events: int | None = None) -> I
             )
         else:
             path, pointer = "epcisBody.eventList.item", "/epcisBody/eventList"
-        source.seek(0)
+        source.seek(start)
         for index, item in enumerate(_IJSON.items(source, path, use_float=False)):
             if max_events is not None and index >= max_events:
                 raise DocumentTooLargeError(f"document has more than {max_events} events")

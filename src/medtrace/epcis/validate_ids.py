@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
@@ -41,6 +42,7 @@ __all__ = [
     "check_location",
     "check_party_or_location",
     "claims_digital_link",
+    "fast_valid_instance_epcs",
     "is_absolute_uri",
 ]
 
@@ -66,6 +68,50 @@ _CP_MAX: Final = 12
 _SCHEME_PART: Final = 3
 _PGLN: Final = re.compile(r"urn:epc:id:pgln:(\d+)\.(\d*)\Z")
 _LOCATION_KEYS: Final = frozenset({"414"})
+
+# Fast path (a regular expression per common scheme) for the EPC URIs that
+# :func:`medtrace.gs1.epc.parse_epc_urn` accepts; whatever it does not match goes through
+# the full parser, so messages about invalid values are the parser's.
+#: Set-82 characters an EPC URI may hold literally (TDS 2.1 §5), then the seven escapes.
+_URN_PLAIN: Final = r"[A-Za-z0-9!'()*+,\-.:;=_]"
+_URN_ESCAPE: Final = r"%(?:2[256Ff]|3[CcEeFf])"
+#: 1 to 20 set-82 characters once unescaped (serial AI 21, SGLN extension AI 254).
+_URN_X20: Final = rf"(?:{_URN_PLAIN}|{_URN_ESCAPE}){{1,20}}"
+
+
+def _numeric_pair(total: int, *, allow_empty: bool = False) -> str:
+    """``CP.REST``: a 6 to 12 digit GS1 Company Prefix and digits making ``total`` together."""
+    return "(?:{})".format(
+        "|".join(
+            rf"[0-9]{{{cp}}}\.[0-9]{{{total - cp}}}"
+            for cp in range(_CP_MIN, _CP_MAX + 1)
+            if total - cp > 0 or allow_empty
+        )
+    )
+
+
+#: The well-formed SGTIN (TDS §6.3.1), SSCC (§6.3.2) and SGLN (§6.3.3) pure identity URIs.
+_FAST_INSTANCE_EPC: Final = re.compile(
+    "urn:epc:id:(?:"
+    rf"sgtin:{_numeric_pair(13)}\.{_URN_X20}"
+    rf"|sscc:{_numeric_pair(17)}"
+    rf"|sgln:{_numeric_pair(12, allow_empty=True)}\.{_URN_X20}"
+    ")"
+)
+_fast_instance_epc: Final = _FAST_INSTANCE_EPC.fullmatch
+
+
+def fast_valid_instance_epcs(values: Iterable[str]) -> bool:
+    """Whether every value is a well-formed SGTIN, SSCC or SGLN URI that
+    :func:`check_instance_epc` accepts without problem (one regular expression each, no
+    parsing). ``False`` only means "not sure": check those values one by one.
+
+    >>> fast_valid_instance_epcs(["urn:epc:id:sgtin:0614141.812345.A%2F1"])
+    True
+    >>> fast_valid_instance_epcs(["urn:epc:id:sgtin:0614141.81234.6789"])
+    False
+    """
+    return all(map(_fast_instance_epc, values))
 _PARTY_KEYS: Final = frozenset({"414", "417"})
 
 
@@ -188,6 +234,8 @@ def _problem(message: str | None) -> IdProblem | None:
 def check_instance_epc(value: str) -> IdProblem | None:
     """An EPC naming one object (epcList, childEPCs, parentID, input/output EPCs; EPCIS 2.0
     §7.3.3.2): a valid pure-identity EPC URI or instance-level Digital Link, or another URI."""
+    if _fast_instance_epc(value) is not None:
+        return None
     if value.startswith(_EPC_URN_HEADS):
         if not value.startswith("urn:epc:id:"):
             problem = _epc_urn_problem(value)
@@ -250,6 +298,8 @@ def check_class(value: str) -> IdProblem | None:
 
 def _keyed(value: str, keys: frozenset[str], what: str) -> IdProblem | None:
     if value.startswith(_EPC_URN_HEADS):
+        if _fast_instance_epc(value) is not None:
+            return None
         return _problem(_epc_urn_problem(value))
     if claims_digital_link(value):
         link, problem = _digital_link(value)

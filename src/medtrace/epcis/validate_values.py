@@ -21,6 +21,7 @@ from medtrace.epcis.validate_ids import (
     check_any_identifier,
     check_class,
     check_instance_epc,
+    fast_valid_instance_epcs,
     is_absolute_uri,
 )
 from medtrace.epcis.vocab import CBV_WEB, VocabKind, is_standard
@@ -150,9 +151,14 @@ def check_time(sink: Sink, loc: Loc, value: datetime | None) -> None:
 
 
 def check_epcs(sink: Sink, loc: Loc, epcs: Sequence[str], json_list: str) -> None:
+    """EPCs of a list (EPCIS 2.0 §7.3.3.2); the location is built only for a problem."""
+    if fast_valid_instance_epcs(epcs):
+        return
     for index, epc in enumerate(epcs):
-        here = loc.item(json_list, json_list, "epc", index)
-        report_id(sink, here, "identifier.epc", check_instance_epc(epc), epc)
+        problem = check_instance_epc(epc)
+        if problem is not None:
+            here = loc.item(json_list, json_list, "epc", index)
+            report_id(sink, here, "identifier.epc", problem, epc)
 
 
 def _check_quantity(sink: Sink, loc: Loc, element: QuantityElement) -> None:

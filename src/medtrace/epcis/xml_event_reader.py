@@ -113,6 +113,16 @@ def _convert(parse: Callable[[str], Any], el: Element) -> Any:
 
 
 def _epc_list(el: Element) -> tuple[str, ...]:
+    # Fast path: every child an unqualified <epc> with text (one C-level filtered pass).
+    texts = [child.text for child in el.iterchildren("epc")]
+    if len(texts) == len(el) and None not in texts:
+        epcs = tuple(map(str.strip, texts))  # type: ignore[arg-type]
+        if all(epcs):
+            return epcs
+    return _epc_list_checked(el)
+
+
+def _epc_list_checked(el: Element) -> tuple[str, ...]:
     out: list[str] = []
     append = out.append
     for child in el:

@@ -1,6 +1,6 @@
-"""Who a request acts for: an organization with a role (DESIGN.md "Tenancy").
+"""Who a request or a command acts for: an organization with a role (DESIGN.md "Tenancy").
 
-Every authenticated request carries one :class:`Principal` (Litestar's ``request.user``). Read
+Every authenticated HTTP request carries one :class:`Principal` (``request.user``). Read
 paths filter by it: an organization sees the events it captured and the events on items that were
 in its custody or addressed to it (source/destination); regulators and admins see everything.
 """
