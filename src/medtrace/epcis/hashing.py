@@ -53,12 +53,12 @@ from medtrace.epcis.hashing_canon import (
     CBV_WEB,
     GS1_VOC,
     canonical_bool,
-    canonical_epcs,
     canonical_number,
     canonical_number_text,
     canonical_time,
     canonical_value,
     cbv_term,
+    joined_canonical_epcs,
 )
 from medtrace.epcis.model import (
     AggregationEvent,
@@ -188,8 +188,7 @@ def _epcs(key: str) -> Callable[[tuple[str, ...], _Out], None]:
     def write(epcs: tuple[str, ...], out: _Out) -> None:
         out.append(key)
         if epcs:
-            # Sorting the values sorts "epc=" + value alike: the prefix is common to all.
-            out.append("epc=" + "epc=".join(sorted(canonical_epcs(epcs))))
+            out.append(joined_canonical_epcs(epcs, "epc="))
 
     return write
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
 __all__ = [
     "CBV_WEB",
@@ -54,6 +54,7 @@ __all__ = [
     "canonical_value",
     "cbv_term",
     "epc_uri_to_digital_link",
+    "joined_canonical_epcs",
 ]
 
 DL_ROOT: Final = "https://id.gs1.org"
@@ -507,7 +508,9 @@ def canonical_epcs(epcs: Iterable[str]) -> list[str]:
     and the Digital Link head cached per ``companyPrefix.itemReference``; anything else goes
     through :func:`canonical_value`.
 
-    >>> canonical_epcs(["urn:epc:id:sgtin:4012345.011111.9876", " urn:epc:id:sscc:0614141.1234567890"])
+    >>> canonical_epcs(
+    ...     ["urn:epc:id:sgtin:4012345.011111.9876", " urn:epc:id:sscc:0614141.1234567890"]
+    ... )
     ['https://id.gs1.org/01/04012345111118/21/9876', 'https://id.gs1.org/00/106141412345678908']
     """
     out: list[str] = []
@@ -525,3 +528,38 @@ def canonical_epcs(epcs: Iterable[str]) -> list[str]:
                 continue
         append(canonical_value(epc))
     return out
+
+
+#: SGTIN URIs of one ``companyPrefix.itemReference`` with plain alphanumeric serials, one a line.
+_UNIFORM_SGTINS: Final = re.compile(
+    r"urn:epc:id:sgtin:([0-9]+\.[0-9]+)\.[A-Za-z0-9]+(?:\nurn:epc:id:sgtin:\1\.[A-Za-z0-9]+)*"
+).fullmatch
+
+
+def joined_canonical_epcs(epcs: Sequence[str], separator: str) -> str:
+    """``separator`` before each :func:`canonical_value` of ``epcs``, sorted, as one string
+    (the ``epcList=epc=…epc=…`` part of a CBV 2.0 §8.9 pre-hash).
+
+    A list of SGTINs of one product with plain serials (a commissioning or packing event) is
+    converted as one string: the Digital Link head is the same for all, so only the serials
+    are sorted.
+
+    >>> sgtins = ["urn:epc:id:sgtin:4012345.011111.B", "urn:epc:id:sgtin:4012345.011111.A"]
+    >>> joined_canonical_epcs(sgtins, "|")
+    '|https://id.gs1.org/01/04012345111118/21/A|https://id.gs1.org/01/04012345111118/21/B'
+    """
+    joined = "\n".join(epcs)
+    match = _UNIFORM_SGTINS(joined)
+    if match is not None:
+        class_part = match[1]
+        head = _SGTIN_HEADS.get(class_part, "")
+        if head == "":
+            head = _sgtin_head(class_part)
+        if head is not None:
+            # The URN head has ':' and '.', which plain serials and line breaks do not.
+            serials = joined.replace(f"{_SGTIN}{class_part}.", "").split("\n")
+            if len(serials) == len(epcs):  # else an EPC held a line break
+                serials.sort()
+                lead = separator + head
+                return lead + lead.join(serials)
+    return separator + separator.join(sorted(canonical_epcs(epcs)))

@@ -159,6 +159,9 @@ def _decode(data: bytes | str, max_bytes: int | None) -> object:
         raise EpcisDocumentError(f"not well-formed JSON: {exc}") from None
 
 
+_IS_STR: Final = str.__instancecheck__
+
+
 def _obj(value: object, pointer: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _fail(f"expected a JSON object, got {value!r}", pointer)
@@ -174,6 +177,8 @@ def _str(value: object, pointer: str) -> str:
 def _strs(value: object, pointer: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise _fail(f"expected an array of strings, got {value!r}", pointer)
+    if all(map(_IS_STR, value)):  # the usual case: no item pointer to build
+        return tuple(value)
     return tuple(_str(item, _ptr(pointer, i)) for i, item in enumerate(value))
 
 
@@ -879,7 +884,7 @@ def iter_jsonld_events(source: IO[bytes], *, max_events: int | None = None) -> I
             )
         else:
             path, pointer = "epcisBody.eventList.item", "/epcisBody/eventList"
-        source.seek(start)
+        source.seek(0)
         for index, item in enumerate(_IJSON.items(source, path, use_float=False)):
             if max_events is not None and index >= max_events:
                 raise DocumentTooLargeError(f"document has more than {max_events} events")

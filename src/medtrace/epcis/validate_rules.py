@@ -13,6 +13,7 @@ Every rule has a stable code (``aggregation.parent-required``) listed in :data:`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Final
 
 from medtrace.epcis.model import (
@@ -105,6 +106,15 @@ RULES: Final[dict[str, str]] = {
 # --------------------------------------------------------------------------- common fields
 
 
+@lru_cache(maxsize=256)
+def _at(*names: str) -> Loc:
+    """The location of a field path below the event (locations are immutable: shared)."""
+    loc = Loc()
+    for name in names:
+        loc = loc.field(name)
+    return loc
+
+
 def _check_source_dest(sink: Sink, loc: Loc, entries: Sequence[SourceDest], kind: str) -> None:
     for index, entry in enumerate(entries):
         here = loc.item(f"{kind}List", f"{kind}List", kind, index)
@@ -120,17 +130,17 @@ def _check_when(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
     offset = event.event_time_zone_offset
     if OFFSET.match(offset) is None:
         sink.add(
-            root.field("eventTimeZoneOffset"),
+            _at("eventTimeZoneOffset"),
             "time.timezone-offset",
             f"eventTimeZoneOffset {offset!r} is not ±hh:mm between -14:00 and +14:00",
             offset,
         )
-    check_time(sink, root.field("eventTime"), event.event_time)
-    check_time(sink, root.field("recordTime"), event.record_time)
+    check_time(sink, _at("eventTime"), event.event_time)
+    check_time(sink, _at("recordTime"), event.record_time)
     if event.event_id is not None:
         problem = check_event_id(event.event_id)
         if problem is not None:
-            sink.add(root.field("eventID"), "event.id", problem, event.event_id)
+            sink.add(_at("eventID"), "event.id", problem, event.event_id)
     for index, cert in enumerate(event.certification_info):
         if not is_absolute_uri(cert):
             here = root.item("certificationInfo", None, "certificationInfo", index)
@@ -142,7 +152,7 @@ def _check_when(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
             )
     declaration = event.error_declaration
     if declaration is not None:
-        here = root.field("errorDeclaration")
+        here = _at("errorDeclaration")
         check_time(sink, here.field("declarationTime"), declaration.declaration_time)
         if declaration.reason is not None:
             check_vocab(sink, here.field("reason"), "errorReason", declaration.reason)
@@ -161,20 +171,20 @@ def _check_why_where(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
     event-level user extensions (§7.3.2)."""
     root = Loc()
     if event.biz_step is not None:
-        check_vocab(sink, root.field("bizStep"), "bizStep", event.biz_step)
+        check_vocab(sink, _at("bizStep"), "bizStep", event.biz_step)
     if event.disposition is not None:
-        check_vocab(sink, root.field("disposition"), "disposition", event.disposition)
+        check_vocab(sink, _at("disposition"), "disposition", event.disposition)
     persistent = event.persistent_disposition
     if persistent is not None:
-        here = root.field("persistentDisposition")
+        here = _at("persistentDisposition")
         for name, values in (("set", persistent.set), ("unset", persistent.unset)):
             for index, value in enumerate(values):
                 check_vocab(sink, here.item(name, None, name, index), "disposition", value)
     for name, location in (("readPoint", event.read_point), ("bizLocation", event.biz_location)):
         if location is not None:
-            here = root.field(name).field("id")
+            here = _at(name, "id")
             report_id(sink, here, "identifier.location", check_location(location.id), location.id)
-            check_extensions(sink, root.field(name), location.extensions, legacy=legacy)
+            check_extensions(sink, _at(name), location.extensions, legacy=legacy)
     for index, transaction in enumerate(event.biz_transactions):
         here = root.item("bizTransactionList", "bizTransactionList", "bizTransaction", index)
         if transaction.type is not None:
@@ -208,12 +218,12 @@ def _check_object(sink: Sink, event: ObjectEvent, *, legacy: bool) -> None:
     if event.ilmd:
         if event.action != "ADD":
             sink.add(
-                root.field("ilmd"),
+                _at("ilmd"),
                 "object.ilmd-not-add",
                 f"ILMD is only allowed when action is ADD, got {event.action}",
                 event.action,
             )
-        check_extensions(sink, root.field("ilmd"), event.ilmd, legacy=legacy)
+        check_extensions(sink, _at("ilmd"), event.ilmd, legacy=legacy)
 
 
 def _check_parent_children(
@@ -225,13 +235,13 @@ def _check_parent_children(
         if parent_always or event.action != "OBSERVE":
             when = "" if parent_always else f" when action is {event.action}"
             sink.add(
-                root.field("parentID"),
+                _at("parentID"),
                 f"{kind}.parent-required",
                 f"{type(event).__name__} needs a parentID{when}",
             )
     else:
         problem = check_instance_epc(event.parent_id)
-        report_id(sink, root.field("parentID"), "identifier.epc", problem, event.parent_id)
+        report_id(sink, _at("parentID"), "identifier.epc", problem, event.parent_id)
     check_epcs(sink, root, event.child_epcs, "childEPCs")
     check_quantities(sink, root, event.child_quantities, "childQuantityList")
     if not event.child_epcs and not event.child_quantities and event.action != "DELETE":
@@ -248,13 +258,13 @@ def _check_transaction(sink: Sink, event: TransactionEvent) -> None:
     root = Loc()
     if not event.biz_transactions:
         sink.add(
-            root.field("bizTransactionList"),
+            _at("bizTransactionList"),
             "transaction.biz-transaction-required",
             "TransactionEvent needs at least one bizTransaction",
         )
     if event.parent_id is not None:
         problem = check_instance_epc(event.parent_id)
-        report_id(sink, root.field("parentID"), "identifier.epc", problem, event.parent_id)
+        report_id(sink, _at("parentID"), "identifier.epc", problem, event.parent_id)
     check_epcs(sink, root, event.epc_list, "epcList")
     check_quantities(sink, root, event.quantity_list, "quantityList")
     if not event.epc_list and not event.quantity_list and event.action != "DELETE":
@@ -291,9 +301,9 @@ def _check_transformation(sink: Sink, event: TransformationEvent, *, legacy: boo
         )
     if event.transformation_id is not None:
         problem = check_any_identifier(event.transformation_id, "transformationID")
-        here = root.field("transformationID")
+        here = _at("transformationID")
         report_id(sink, here, "identifier.uri", problem, event.transformation_id)
-    check_extensions(sink, root.field("ilmd"), event.ilmd, legacy=legacy)
+    check_extensions(sink, _at("ilmd"), event.ilmd, legacy=legacy)
 
 
 def check_event(sink: Sink, event: Event, *, legacy: bool = False) -> None:
