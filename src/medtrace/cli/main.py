@@ -50,6 +50,7 @@ def _register_groups() -> None:
         epcis,
         events,
         gs1,
+        sim,
     )
 
     gs1.register(app)
@@ -57,6 +58,7 @@ def _register_groups() -> None:
     capture.register(app)
     events.register(app)
     db.register(app)
+    sim.register(app)
 
 
 _register_groups()
