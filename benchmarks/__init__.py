@@ -51,6 +51,8 @@ DOCS_FILE: Final = BENCH_DIR.parent / "docs" / "benchmarks.md"
 #: Workload name -> module (imported on demand, so one broken workload does not stop others).
 WORKLOADS: Final[dict[str, str]] = {
     "epcis_parse": "benchmarks.epcis_parse",
+    "store_capture": "benchmarks.store_capture",
+    "store_query": "benchmarks.store_query",
 }
 
 _PACKAGES: Final = ("medtrace", "lxml", "orjson", "msgspec", "ijson")
@@ -64,6 +66,8 @@ class RunOptions:
     runs: int = 5
     seed: int = 1
     profile: bool = True
+    #: ``sqlite`` or ``postgres`` for the store workloads (``None``: every backend they know).
+    backend: str | None = None
 
 
 def load_workload(name: str) -> ModuleType:

@@ -2,6 +2,7 @@
 
     python -m benchmarks generate --format xml12|jsonld --size-mb 70 -o FILE [--seed 1]
     python -m benchmarks run [--only NAME] [--scale small|full] [--runs N] [--no-profile]
+                             [--backend sqlite|postgres]
     python -m benchmarks list
 
 ``run`` prints each workload's table, writes ``benchmarks/results/<name>.json`` (figures,
@@ -71,7 +72,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     names = [args.only] if args.only else list(WORKLOADS)
-    options = RunOptions(scale=args.scale, runs=args.runs, seed=args.seed, profile=args.profile)
+    options = RunOptions(
+        scale=args.scale,
+        runs=args.runs,
+        seed=args.seed,
+        profile=args.profile,
+        backend=args.backend,
+    )
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     command = "python -m benchmarks " + shlex.join(argv)
     for name in names:
@@ -119,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--no-profile", dest="profile", action="store_false")
+    run.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres"),
+        help="store workloads: measure one backend only (default: each one they support)",
+    )
     run.add_argument(
         "--docs", action="store_true", help="update docs/benchmarks.md at small scale too"
     )

@@ -316,6 +316,21 @@ def test_batches_keep_counts_and_atomicity(
     assert count(repo, schema.event) == 7
 
 
+def test_more_identifiers_than_the_key_cache_holds(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the identifier cache is cleared between batches when full; every batch must still find
+    # all of its keys (a document naming more identifiers than the cache holds once failed)
+    monkeypatch.setattr(capture_module, "BATCH_SIZE", 2)
+    monkeypatch.setattr(capture_module, "_KEY_CACHE_LIMIT", 3)
+    events = [event(str(n)) for n in range(6)] + [event("1", bizStep="shipping")]
+    result = repo.capture(document(*events))
+    assert not result.rejected
+    assert result.captured == 7
+    assert count(repo, schema.epc) == 6
+    assert count(repo, schema.event_epc) == 7
+
+
 def test_error_declaration_is_applied_to_the_stored_event(repo: Repository) -> None:
     original = repo.capture(document(event("1")))
     declaration = {

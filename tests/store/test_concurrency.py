@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from medtrace.store import schema
@@ -23,11 +26,24 @@ def _capture_all(url: str, first: int, last: int) -> tuple[int, int]:
     return captured, duplicates
 
 
-def test_two_processes_overlapping_documents(repo: Repository, db_url: str) -> None:
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_two_processes_overlapping_documents(
+    repo: Repository, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # spawned workers import this module by name: make the repository root importable for them
+    # however pytest was started, and use an executor that fails (never hangs) if a worker dies
+    # (spawn hands the parent's sys.path to the children)
+    monkeypatch.syspath_prepend(str(REPO_ROOT))
     context = multiprocessing.get_context("spawn")
     # process one captures items 0..39, process two 20..59: 20 items overlap
-    with context.Pool(2) as pool:
-        counts = pool.starmap(_capture_all, [(db_url, 0, 40), (db_url, 20, 60)])
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        futures = [
+            pool.submit(_capture_all, db_url, 0, 40),
+            pool.submit(_capture_all, db_url, 20, 60),
+        ]
+        counts = [future.result(timeout=300) for future in futures]
     captured = sum(c for c, _d in counts)
     duplicates = sum(d for _c, d in counts)
     assert (captured, duplicates) == (60, 20)

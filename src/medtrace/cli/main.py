@@ -47,9 +47,12 @@ def _register_groups() -> None:
     from medtrace.cli import (  # noqa: PLC0415 - groups register on the root app
         capture,
         db,
+        demo,
         epcis,
         events,
         gs1,
+        org,
+        serve,
         sim,
     )
 
@@ -59,6 +62,9 @@ def _register_groups() -> None:
     events.register(app)
     db.register(app)
     sim.register(app)
+    serve.register(app)
+    org.register(app)
+    demo.register(app)
 
 
 _register_groups()

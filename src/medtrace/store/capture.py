@@ -298,11 +298,13 @@ class _Writer:
         return sorted(int(value) for (value,) in rows)
 
     def _epc_ids(self, uris: set[str]) -> None:
+        if len(self.keys) + len(uris) > _KEY_CACHE_LIMIT:
+            # bounded memory: forget older keys BEFORE choosing what to fetch, so that every key
+            # of this batch is in the cache afterwards
+            self.keys.clear()
         missing = sorted(uri for uri in uris if uri not in self.keys)
         if not missing:
             return
-        if len(self.keys) + len(missing) > _KEY_CACHE_LIMIT:
-            self.keys.clear()
         table = schema.epc
         if self.sqlite:
             self.conn.execute(
@@ -540,8 +542,13 @@ def capture(
     syntax: Syntax | None = None,
     job_id: str | None = None,
     progress: Callable[[int], None] | None = None,
+    org_id: str | None = None,
 ) -> CaptureResult:
     """Capture one EPCIS document (XML 1.2/2.0 or JSON-LD) into the store.
+
+    ``org_id`` is the organization the capture acts for, recorded in ``capture_job.org_id``
+    (it decides who sees the events, see :mod:`medtrace.store.visibility`); ``None`` is the
+    installation itself (the CLI).
 
     ``syntax`` ``None`` sniffs it from the first byte. ``progress`` is called with the number
     of events read so far after every batch. Bad documents never raise: their problems are in
@@ -551,6 +558,13 @@ def capture(
         raise ValueError(f"behaviour must be 'rollback' or 'proceed', got {behaviour!r}")
     job_id = job_id or str(uuid.uuid4())
     jobs.start_job(engine, job_id=job_id, behaviour=behaviour, source=_describe(source))
+    if org_id is not None:
+        with write_transaction(engine) as conn:
+            conn.execute(
+                sa.update(schema.capture_job)
+                .where(schema.capture_job.c.id == job_id)
+                .values(org_id=org_id)
+            )
     record_time = datetime.now(UTC)
     rejected: list[Problem] = []
     writer: _Writer | None = None

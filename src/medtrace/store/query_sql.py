@@ -60,6 +60,7 @@ from medtrace.store.pagination import (
     keyset_condition,
     sort_key,
 )
+from medtrace.store.principal import Principal
 from medtrace.store.schema import (
     ROLE_CHILD,
     ROLE_CHILD_CLASS,
@@ -83,6 +84,7 @@ from medtrace.store.schema import (
     vocabulary_attribute,
     vocabulary_child,
 )
+from medtrace.store.visibility import visible_condition
 
 __all__ = ["QueryPage", "QueryTooLargeError", "run_query", "where_clause"]
 
@@ -519,8 +521,12 @@ def run_query(
     *,
     page_token: str | None = None,
     per_page: int | None = None,
+    principal: Principal | None = None,
 ) -> QueryPage:
     """Run ``query``; return one page (all events when ``per_page`` is ``None``).
+
+    ``principal`` restricts the result to the events that organization may see
+    (:mod:`medtrace.store.visibility`); ``None`` (the CLI, the installation itself) sees all.
 
     ``eventCountLimit`` truncates the whole result (across pages); ``maxEventCount`` raises
     :class:`QueryTooLargeError` when the whole result would be larger (checked on the first
@@ -529,6 +535,9 @@ def run_query(
     if per_page is not None and per_page < 1:
         raise ValueError(f"per_page must be at least 1, got {per_page}")
     conditions = where_clause(query, conn.dialect.name)
+    visible = visible_condition(principal, conn.dialect.name)
+    if visible is not None:
+        conditions.append(visible)
     cursor = decode_token(query, page_token) if page_token is not None else None
     returned = cursor.returned if cursor else 0
     if cursor is None and query.max_event_count is not None:

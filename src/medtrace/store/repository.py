@@ -23,7 +23,16 @@ from sqlalchemy.engine import Engine
 from medtrace.epcis.model import Event, Vocabulary, VocabularyElement
 from medtrace.epcis.query_model import EventQuery
 from medtrace.epcis.validate import Syntax
-from medtrace.store import custody, jobs, masterdata, migrations, projection, query_sql, schema
+from medtrace.store import (
+    custody,
+    jobs,
+    masterdata,
+    migrations,
+    projection,
+    query_sql,
+    schema,
+    visibility,
+)
 from medtrace.store.capture import CaptureResult, CaptureSource, capture
 from medtrace.store.codec import canonical_epc, decode_event
 from medtrace.store.engine import (
@@ -33,6 +42,7 @@ from medtrace.store.engine import (
     write_transaction,
 )
 from medtrace.store.jobs import CaptureJob
+from medtrace.store.principal import Principal
 
 __all__ = ["Repository", "StoreNotInitializedError"]
 
@@ -109,24 +119,51 @@ class Repository:
         behaviour: jobs.Behaviour = "rollback",
         syntax: Syntax | None = None,
         progress: Callable[[int], None] | None = None,
+        principal: Principal | None = None,
     ) -> CaptureResult:
-        """Capture one EPCIS document (see :func:`medtrace.store.capture.capture`)."""
-        return capture(self._engine, source, behaviour=behaviour, syntax=syntax, progress=progress)
+        """Capture one EPCIS document (see :func:`medtrace.store.capture.capture`).
+
+        ``principal`` is the organization capturing (recorded in ``capture_job.org_id``);
+        ``None`` is the installation itself.
+        """
+        return capture(
+            self._engine,
+            source,
+            behaviour=behaviour,
+            syntax=syntax,
+            progress=progress,
+            org_id=None if principal is None else principal.org_id,
+        )
 
     def query(
-        self, query: EventQuery, page_token: str | None = None, per_page: int | None = None
+        self,
+        query: EventQuery,
+        page_token: str | None = None,
+        per_page: int | None = None,
+        *,
+        principal: Principal | None = None,
     ) -> query_sql.QueryPage:
-        """Run an EPCIS event query; one page of events and the next page's token."""
-        with self._engine.connect() as conn:
-            return query_sql.run_query(conn, query, page_token=page_token, per_page=per_page)
+        """Run an EPCIS event query; one page of events and the next page's token.
 
-    def event(self, event_id: str) -> Event | None:
-        """The stored event with ``event_id`` (given eventID or hash), as stored."""
+        With a ``principal`` only the events it may see (:mod:`medtrace.store.visibility`).
+        """
+        with self._engine.connect() as conn:
+            return query_sql.run_query(
+                conn, query, page_token=page_token, per_page=per_page, principal=principal
+            )
+
+    def event(self, event_id: str, *, principal: Principal | None = None) -> Event | None:
+        """The stored event with ``event_id`` (given eventID or hash), as stored.
+
+        ``None`` also when ``principal`` may not see it (existence is not leaked).
+        """
         table = schema.event
         with self._engine.connect() as conn:
-            body = conn.execute(
-                sa.select(table.c.body).where(table.c.event_id == event_id)
-            ).scalar()
+            select = sa.select(table.c.body).where(table.c.event_id == event_id)
+            visible = visibility.visible_condition(principal, conn.dialect.name)
+            if visible is not None:
+                select = select.where(visible)
+            body = conn.execute(select).scalar()
         return None if body is None else decode_event(bytes(body))
 
     def event_count(self) -> int:
@@ -138,20 +175,55 @@ class Repository:
 
     # ------------------------------------------------------------------ items
 
-    def item(self, epc: str) -> projection.ItemState | None:
-        """The projected state of one item (any identifier form), or ``None`` if unknown."""
-        with self._engine.connect() as conn:
-            return projection.get_item(conn, canonical_epc(epc))
+    def item(self, epc: str, *, principal: Principal | None = None) -> projection.ItemState | None:
+        """The projected state of one item (any identifier form), or ``None`` if unknown.
 
-    def history(self, epc: str) -> list[custody.CustodyStep]:
-        """The chain of custody of an item: its events and its containers' events, in order."""
+        With a ``principal``: ``None`` unless it sees at least one event of the item's chain;
+        custodian, location and parent withheld unless the item is its own or was in its
+        custody (:mod:`medtrace.store.visibility`).
+        """
         with self._engine.connect() as conn:
-            return custody.history(conn, epc)
+            state = projection.get_item(conn, canonical_epc(epc))
+            if state is None or principal is None:
+                return state
+            steps = custody.history(conn, state.uri)
+            return visibility.restrict_item(conn, principal, state, steps)
 
-    def children(self, epc: str) -> list[str]:
-        """The identifiers currently aggregated under container ``epc`` (canonical form)."""
+    def history(self, epc: str, *, principal: Principal | None = None) -> list[custody.CustodyStep]:
+        """The chain of custody of an item: its events and its containers' events, in order.
+
+        With a ``principal``: the whole chain for its own products and items in its custody,
+        else only the steps it may see (:mod:`medtrace.store.visibility`).
+        """
         with self._engine.connect() as conn:
-            return custody.children(conn, epc)
+            steps = custody.history(conn, epc)
+            if principal is None:
+                return steps
+            return visibility.restrict_history(conn, principal, canonical_epc(epc), steps)
+
+    def children(self, epc: str, *, principal: Principal | None = None) -> list[str]:
+        """The identifiers currently aggregated under container ``epc`` (canonical form).
+
+        With a ``principal``: empty unless it sees the container; only the children it sees.
+        """
+        with self._engine.connect() as conn:
+            found = custody.children(conn, epc)
+            if principal is None or principal.sees_everything or not found:
+                return found
+            uri = canonical_epc(epc)
+            if not visibility.restrict_history(conn, principal, uri, custody.history(conn, uri)):
+                return []
+            ids = dict(
+                conn.execute(
+                    sa.select(schema.epc.c.uri, schema.epc.c.id).where(schema.epc.c.uri.in_(found))
+                ).all()
+            )
+            seen = visibility.visible_epc_ids(conn, principal, list(ids.values()))
+            return [
+                child
+                for child in found
+                if ids.get(child) in seen or visibility.owns_identifier(principal, child)
+            ]
 
     def rebuild_state(self) -> int:
         """Rebuild the item-state projection from the event log; return the items written."""

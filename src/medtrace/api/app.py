@@ -1,0 +1,116 @@
+"""The HTTP service, assembled explicitly in ONE place (DESIGN.md "Assembled in one place").
+
+:func:`create_app` wires every route handler (EPCIS 2.0 REST binding, DSCSA VRS responder,
+OAuth token endpoint), authentication, the GS1 headers on every response (a ``before_send`` hook),
+the RFC 7807 exception handlers, the OpenAPI document and the lifespan. The lifespan owns
+the :class:`~medtrace.store.repository.Repository` (unless one is handed in, which the caller
+then owns) and the background capture worker: on shutdown the running capture job finishes
+first; spooled jobs not yet started run on the next start.
+
+``medtrace serve`` runs it under uvicorn; :func:`app_factory` builds it from the environment
+for ``uvicorn --factory`` (several worker processes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+import anyio
+from litestar import Litestar, Request, Response, route
+from litestar.datastructures import State
+from litestar.enums import HttpMethod
+from litestar.handlers import HTTPRouteHandler
+
+from medtrace.api.auth import auth_handlers, auth_middleware
+from medtrace.api.capture_rest import capture_handlers, capture_limit_headers
+from medtrace.api.capture_worker import CaptureWorker, Spool
+from medtrace.api.errors import exception_handlers
+from medtrace.api.events_rest import event_handlers
+from medtrace.api.negotiation import gs1_headers
+from medtrace.api.openapi import openapi_config, openapi_json
+from medtrace.api.queries import query_handlers
+from medtrace.api.resources import resource_handlers
+from medtrace.api.settings import ApiSettings
+from medtrace.api.subscription_worker import DeliverySettings, DeliveryWorker
+from medtrace.api.subscriptions import subscription_handlers
+from medtrace.api.vrs import vrs_handlers
+from medtrace.store.repository import Repository
+
+__all__ = ["app_factory", "create_app"]
+
+
+def _options(path: str, allow: str) -> HTTPRouteHandler:
+    """An explicit ``OPTIONS`` handler (``204`` + ``Allow``; the discovery headers are added
+    to every response). Paths served by several handlers need one: Litestar's automatic
+    ``OPTIONS`` lists only the first handler's methods."""
+
+    async def options(request: Request[Any, Any, Any]) -> Response[None]:
+        del request
+        return Response(None, status_code=204, headers={"Allow": allow})
+
+    return route(path, http_method=[HttpMethod.OPTIONS], include_in_schema=False)(options)
+
+
+#: ``OPTIONS`` of the paths with several methods (REST binding ``204…Discovery`` responses).
+_OPTIONS: Final = [
+    _options("/capture", "OPTIONS, POST, GET"),
+    _options("/events", "OPTIONS, GET, POST"),
+    _options("/queries", "OPTIONS, GET, POST"),
+    _options("/queries/{query_name:str}", "OPTIONS, GET, DELETE"),
+]
+
+
+def create_app(settings: ApiSettings, *, repository: Repository | None = None) -> Litestar:
+    """The application for ``settings`` (see the module docstring)."""
+    owned = repository is None
+    store = repository if repository is not None else Repository.open(settings.database)
+    spool = Spool(settings.effective_spool_dir())
+    limits = capture_limit_headers(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        worker: CaptureWorker | None = None
+        spool.prepare()
+        if settings.capture_worker:
+            worker = CaptureWorker(store.engine, spool, poll_seconds=settings.worker_poll_seconds)
+            worker.start()
+        app.state.worker = worker
+        delivery_settings = DeliverySettings.from_env()
+        delivery = DeliveryWorker(store.engine, delivery_settings)
+        if delivery_settings.enabled:
+            delivery.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(delivery.stop)
+            if worker is not None:
+                await anyio.to_thread.run_sync(worker.stop)
+            if owned:
+                store.close()
+
+    return Litestar(
+        route_handlers=[
+            *_OPTIONS,
+            openapi_json,
+            *event_handlers,
+            *capture_handlers,
+            *resource_handlers,
+            *query_handlers,
+            *subscription_handlers,
+            *vrs_handlers,
+            *auth_handlers,
+        ],
+        middleware=[auth_middleware(store)],
+        before_send=[gs1_headers(lambda path: limits if path.startswith("/capture") else {})],
+        exception_handlers=exception_handlers(),
+        openapi_config=openapi_config(),
+        lifespan=[lifespan],
+        state=State({"settings": settings, "repository": store, "spool": spool, "worker": None}),
+    )
+
+
+def app_factory() -> Litestar:
+    """The application configured from ``MEDTRACE_*`` variables (``uvicorn --factory``)."""
+    return create_app(ApiSettings.from_env())

@@ -1,0 +1,229 @@
+"""HTTP binding of the DSCSA verification responder (``/verify``): parse, call, encode.
+
+The requests of the **GS1 Lightweight Messaging Standard for Verification of Product
+Identifiers** as profiled by the **GS1 US DSCSA VRS guideline**, on any GS1 Digital Link form of
+the product identifier (GS1 Digital Link URI Syntax; the path after ``/verify`` is read with
+:class:`medtrace.gs1.digital_link.DigitalLink`):
+
+* ``GET /verify/01/{gtin}/10/{lot}/21/{serial}?exp=YYMMDD&linkType=verificationService
+  &context=dscsaSaleableReturn&reqGLN={gln}&corrUUID={uuid}`` — and every other form of the same
+  identifier (``/verify/01/{gtin}/21/{serial}?10={lot}&17={yymmdd}``, GTIN-12/13, ``gtin``/``ser``
+  short names);
+* ``linkType=checkConnectivity`` (on ``/verify`` or any ``/verify/...`` path) — answered at once
+  with ``responderGLN``, ``corrUUID`` and ``verificationTimestamp``, without a lookup and without
+  an audit row;
+* ``POST /verify`` with ``{"scan": "<raw scan>", "context", "reqGLN", "corrUUID"}`` — any form
+  :func:`medtrace.gs1.convert.parse_any` reads (raw scanner data with ``]d2`` and GS, HRI, Digital
+  Link, EPC URN), for pharmacy scanners.
+
+Answer: ``200`` :class:`medtrace.verify.responder.VerificationResponse`. Requests are
+authenticated (``request.user`` is a :class:`~medtrace.store.principal.Principal`); ``reqGLN`` must
+be one of the requester's GLNs (``403`` otherwise) and may be left out by an organization with
+exactly one GLN. A malformed identifier is a ``400`` problem naming the AI and the value; a GTIN
+of no organization on this responder is a ``404`` problem (see ``docs/verification.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+from urllib.parse import quote
+
+import anyio
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import JSONBody
+
+from medtrace.api import common
+from medtrace.api.errors import ApiError
+from medtrace.gs1.convert import parse_any
+from medtrace.gs1.digital_link import DigitalLink
+from medtrace.gs1.element_string import Gs1Message
+from medtrace.gs1.gtin import Gtin
+from medtrace.gs1.keys import Gln
+from medtrace.store.engine import write_transaction
+from medtrace.store.principal import Principal
+from medtrace.store.repository import Repository
+from medtrace.verify.responder import (
+    CHECK_CONNECTIVITY,
+    VERIFICATION_SERVICE,
+    Refused,
+    VerificationRequest,
+    VerificationResponse,
+    check_connectivity,
+    link_type_name,
+    respond,
+    responder_for,
+)
+
+__all__ = ["VRS_PATH", "ScanRequest", "vrs_handlers"]
+
+VRS_PATH: Final = "/verify"
+_DOMAIN: Final = "https://id.gs1.org"
+_TAGS: Final = ["Verification (DSCSA VRS)"]
+
+
+class ScanRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``POST /verify`` body: a raw scan and the request parameters of the standard."""
+
+    scan: str
+    context: str | None = None
+    req_gln: str | None = msgspec.field(default=None, name="reqGLN")
+    corr_uuid: str | None = msgspec.field(default=None, name="corrUUID")
+
+
+def _requester_gln(principal: Principal, req_gln: str | None) -> str:
+    """``reqGLN`` checked against the requester's GLNs (one GLN: it may be left out)."""
+    if req_gln is None:
+        if len(principal.glns) == 1:
+            return next(iter(principal.glns))
+        raise ApiError(
+            "ValidationException",
+            f"reqGLN is required: organization {principal.org_id!r} has "
+            f"{len(principal.glns)} GLNs, expected the requesting GLN as reqGLN",
+            parameter="reqGLN",
+        )
+    gln = Gln.parse(req_gln).value
+    if gln not in principal.glns:
+        raise ApiError(
+            "SecurityException",
+            f"reqGLN {gln} is not a GLN of organization {principal.org_id!r}",
+            status=403,
+            parameter="reqGLN",
+        )
+    return gln
+
+
+def _answer(response: VerificationResponse) -> Response[VerificationResponse]:
+    return Response(response, status_code=200, media_type="application/json")
+
+
+def _run(
+    repository: Repository,
+    principal: Principal,
+    message: Gs1Message,
+    params: dict[str, str],
+) -> Response[VerificationResponse]:
+    """Check the parameters, answer the request in one transaction, map a refusal to 404."""
+    now = dt.datetime.now(dt.UTC)
+    link_type = link_type_name(params.get("linkType", VERIFICATION_SERVICE))
+    req_gln = _requester_gln(principal, params.get("reqGLN"))
+    if link_type == CHECK_CONNECTIVITY:
+        return _connectivity(repository, message, params.get("corrUUID"), now)
+    if link_type != VERIFICATION_SERVICE:
+        raise ApiError(
+            "ValidationException",
+            f"linkType {params['linkType']!r} is not served here, "
+            f"expected {VERIFICATION_SERVICE} or {CHECK_CONNECTIVITY}",
+            parameter="linkType",
+        )
+    request = VerificationRequest.from_message(
+        message,
+        today=now.date(),
+        context=params.get("context"),
+        req_gln=req_gln,
+        corr_uuid=params.get("corrUUID"),
+        link_type=link_type,
+    )
+    with write_transaction(repository.engine) as conn:
+        answer = respond(conn, request, requester=principal, now=now)
+    if isinstance(answer, Refused):
+        raise ApiError("NoSuchResourceException", answer.detail)
+    return _answer(answer)
+
+
+def _connectivity(
+    repository: Repository, message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
+) -> Response[VerificationResponse]:
+    gln: str | None = None
+    gtin = message.get("01") if message is not None else None
+    if gtin is not None:
+        with repository.engine.connect() as conn:
+            responder = responder_for(conn, Gtin.parse(gtin))
+        gln = responder.gln if responder is not None else None
+    return _answer(check_connectivity(responder_gln=gln, now=now, corr_uuid=corr_uuid))
+
+
+def _query_params(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {name: values[0] for name, values in request.query_params.dict().items() if values}
+
+
+def _raw_path(request: Request[Any, Any, Any]) -> str:
+    """The still percent-encoded path after ``/verify`` (``%2F`` stays inside a value)."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else quote(request.url.path)
+    path = path.split("?", 1)[0]  # some ASGI clients leave the query in raw_path
+    start = path.find(VRS_PATH)
+    return path[start + len(VRS_PATH) :] if start >= 0 else path
+
+
+def _root(request: Request[Any, Any, Any], principal: Principal) -> Response[VerificationResponse]:
+    """``GET /verify?linkType=checkConnectivity``: the responder answers without a lookup."""
+    params = _query_params(request)
+    if link_type_name(params.get("linkType", "")) != CHECK_CONNECTIVITY:
+        raise ApiError(
+            "ValidationException",
+            "a verification request names the product identifier in the path, expected "
+            "/verify/01/{gtin}/10/{lot}/21/{serial}?exp=YYMMDD or linkType=checkConnectivity",
+        )
+    _requester_gln(principal, params.get("reqGLN"))
+    now = dt.datetime.now(dt.UTC)
+    return _connectivity(common.repository(request), None, params.get("corrUUID"), now)
+
+
+@get(
+    [VRS_PATH, VRS_PATH + "/{identifier:path}"],
+    tags=_TAGS,
+    summary="Verify a product identifier (GS1 Digital Link request)",
+)
+async def verify_link(request: Request[Any, Any, Any]) -> Response[VerificationResponse]:
+    """``GET /verify/01/{gtin}/10/{lot}/21/{serial}?exp=..&context=..&reqGLN=..&corrUUID=..``."""
+    # the identifier is read from the raw path: percent-encoding separates values from segments
+    # (one handler for /verify and /verify/...: Litestar routes both paths here). Parsing is
+    # pure; the store work runs in a worker thread.
+    principal = common.principal(request)
+    path = _raw_path(request)
+    if not path.strip("/"):
+        return await anyio.to_thread.run_sync(_root, request, principal)
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    link = DigitalLink.parse(_DOMAIN + path + (f"?{query}" if query else ""))
+    params: dict[str, str] = {}
+    for name, value in link.params:
+        params.setdefault(name, value)
+    repository = common.repository(request)
+    return await anyio.to_thread.run_sync(_run, repository, principal, link.to_message(), params)
+
+
+@post(
+    VRS_PATH,
+    tags=_TAGS,
+    summary="Verify a raw scan (pharmacy scanner)",
+    status_code=200,
+    sync_to_thread=True,
+)
+def verify_scan(
+    request: Request[Any, Any, Any], data: JSONBody[ScanRequest]
+) -> Response[VerificationResponse]:
+    """``POST /verify`` with ``{"scan": "]d2010...21...<GS>10...", "reqGLN": ..}``."""
+    principal = common.principal(request)
+    parsed = parse_any(data.scan)
+    if parsed.message is None:
+        raise ApiError(
+            "ValidationException",
+            f"scan {data.scan!r} names no product, expected a GTIN (01) and serial (21)",
+        )
+    params = {
+        name: value
+        for name, value in (
+            ("context", data.context),
+            ("reqGLN", data.req_gln),
+            ("corrUUID", data.corr_uuid),
+        )
+        if value is not None
+    }
+    return _run(common.repository(request), principal, parsed.message, params)
+
+
+vrs_handlers: Final[list[HTTPRouteHandler]] = [verify_link, verify_scan]
+"""The route handlers of the verification responder, for ``create_app``."""

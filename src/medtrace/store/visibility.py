@@ -1,0 +1,474 @@
+"""Which events and items an organization may see (DESIGN.md "Tenancy"; docs/security.md).
+
+Regulators and admins see everything. Any other organization *P* sees an event *e* when
+
+1. **P captured it** (``event.capture_job`` → ``capture_job.org_id``);
+2. **it names P**: its ``readPoint`` or ``bizLocation`` is one of P's locations, or one of its
+   sources/destinations (CBV 2.0 §7.4 ``owning_party``, ``possessing_party``, ``location``) is
+   one of P's locations or parties — the event is *addressed to* P;
+3. **it names P's own product or container**: an identifier whose GTIN (SGTIN, LGTIN, GTIN
+   class) or SSCC carries one of P's GS1 Company Prefixes (a manufacturer sees the events of
+   its own products, wherever they are);
+4. **it names an instance identifier that was in P's custody** (see below), at any time.
+
+P's locations and parties are its GLNs in canonical GS1 Digital Link form
+(:func:`medtrace.store.codec.canonical_epc`): ``https://id.gs1.org/414/{gln}`` with or without a
+``/254/{extension}`` (SGLN), and ``https://id.gs1.org/417/{gln}`` (party GLN, PGLN).
+
+**Custody.** An *anchor* of P is an event that names P (rule 2) and that was captured by
+someone else — another organization, or the installation itself (an unauthenticated capture such
+as ``medtrace capture``). P had custody of an instance identifier *X* (EPCIS 2.0 §7.3.3
+``epcList``/``parentID``/``childEPCs``/``inputEPCList``/``outputEPCList``) if an anchor names *X*,
+or names a container *X* was inside at the anchor's moment, through up to :data:`NESTING`
+levels (item ⊂ case ⊂ pallet ⊂ …). Containment follows the AggregationEvent log exactly as
+:mod:`medtrace.store.custody` replays it (EPCIS 2.0 §7.4.3): *X* is inside *Y* from an ``ADD``
+or ``OBSERVE`` of *X* into *Y* until a ``DELETE`` of *X* from *Y*, an ``ADD``/``OBSERVE`` of *X*
+into another parent, or a ``DELETE`` emptying *Y*. Requiring the anchor to be captured by
+someone else means an organization cannot grant itself custody of other parties' products by
+capturing an event that claims it (it sees that event, nothing more). Classes (quantity lists)
+never give custody: a lot is held by many.
+
+**Items.** The chain of an item is its history (:func:`medtrace.store.custody.history`: its
+events and those of its containers while it was inside). P sees the whole chain — the DSCSA
+transaction history — of an item in its custody or carrying its prefix; of any other item it
+sees only the steps whose events it sees, with custodian and location withheld, and the item
+state without custodian, location and parent. An item none of whose events P sees does not
+exist for P (not found, never forbidden: existence is not leaked).
+
+Every condition is a correlated ``EXISTS`` driven by the store's indexes: ``capture_job`` by
+primary key, ``event_source_dest`` by (``type``, ``value``), ``event_epc`` by ``seq`` and by
+(``epc_id``, …), ``epc`` by primary key; the organization's canonical values and key prefixes
+are computed once per principal (:func:`scope_of`).
+
+>>> from medtrace.store.principal import Role
+>>> p = Principal("o1", "Pharmacy", Role.OPERATOR, glns=frozenset({"0614141000005"}))
+>>> scope_of(p).parties
+('https://id.gs1.org/414/0614141000005', 'https://id.gs1.org/417/0614141000005')
+>>> owns_identifier(Principal("o2", "Maker", Role.OPERATOR, company_prefixes=frozenset(
+...     {"0614141"})), "https://id.gs1.org/01/10614141073464/21/7")
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final, TypeVar
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from medtrace.store.custody import CustodyStep
+from medtrace.store.principal import Principal
+from medtrace.store.projection import ItemState
+from medtrace.store.schema import (
+    ROLE_CHILD,
+    ROLE_CHILD_CLASS,
+    ROLE_EPC,
+    ROLE_INPUT,
+    ROLE_OUTPUT,
+    ROLE_PARENT,
+    capture_job,
+    epc,
+    event,
+    event_epc,
+    event_source_dest,
+)
+
+__all__ = [
+    "NESTING",
+    "OrgScope",
+    "custody_condition",
+    "in_custody",
+    "owns_identifier",
+    "restrict_history",
+    "restrict_item",
+    "scope_of",
+    "visible_condition",
+    "visible_epc_ids",
+    "visible_event_ids",
+]
+
+#: Container levels followed when deriving custody (item ⊂ case ⊂ pallet ⊂ shipper).
+NESTING: Final = 3
+_DL: Final = "https://id.gs1.org"
+_INSTANCE_ROLES: Final = (ROLE_EPC, ROLE_PARENT, ROLE_CHILD, ROLE_INPUT, ROLE_OUTPUT)
+#: CBV 2.0 §7.4 source/destination types that name a party or a location.
+_SD_TYPES: Final = (
+    "urn:epcglobal:cbv:sdt:owning_party",
+    "urn:epcglobal:cbv:sdt:possessing_party",
+    "urn:epcglobal:cbv:sdt:location",
+)
+_AGGREGATION: Final = "AggregationEvent"
+_INTO: Final = ("ADD", "OBSERVE")
+_CHUNK: Final = 900
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class OrgScope:
+    """The canonical values that identify an organization in the event log.
+
+    ``locations``: SGLNs without extension; ``location_prefixes``: the same followed by
+    ``/254/`` (any extension); ``parties``: locations and PGLNs (sources/destinations);
+    ``key_prefixes``: Digital Link prefixes of GTINs and SSCCs under the company prefixes.
+    """
+
+    org_id: str
+    locations: tuple[str, ...]
+    location_prefixes: tuple[str, ...]
+    parties: tuple[str, ...]
+    key_prefixes: tuple[str, ...]
+
+
+@lru_cache(maxsize=1024)
+def scope_of(principal: Principal) -> OrgScope:
+    """Precompute ``principal``'s canonical location, party and key prefixes."""
+    glns = sorted(principal.glns)
+    locations = tuple(f"{_DL}/414/{gln}" for gln in glns)
+    keys = [
+        f"{_DL}/{ai}/{digit}{prefix}"
+        for prefix in sorted(principal.company_prefixes)
+        for ai in ("01", "00")
+        for digit in "0123456789"
+    ]
+    return OrgScope(
+        org_id=principal.org_id,
+        locations=locations,
+        location_prefixes=tuple(f"{loc}/254/" for loc in locations),
+        parties=tuple(sorted((*locations, *(f"{_DL}/417/{gln}" for gln in glns)))),
+        key_prefixes=tuple(keys),
+    )
+
+
+def owns_identifier(principal: Principal, uri: str) -> bool:
+    """Whether the canonical identifier ``uri`` is a GTIN/SSCC under the principal's prefixes."""
+    return uri.startswith(scope_of(principal).key_prefixes)
+
+
+# --------------------------------------------------------------------------- SQL pieces
+
+
+def _has_prefix(column: ColumnElement[str], prefix: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``: a case-sensitive, index-friendly range on SQLite
+    (whose ``LIKE`` ignores ASCII case), ``LIKE 'prefix%'`` on PostgreSQL."""
+    if dialect == "sqlite":
+        successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return sa.and_(column >= prefix, column < successor)
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\")
+
+
+def _one_of(
+    column: ColumnElement[str], exact: Sequence[str], prefixes: Sequence[str], dialect: str
+) -> ColumnElement[bool]:
+    options: list[ColumnElement[bool]] = [column.in_(list(exact))] if exact else []
+    options += [_has_prefix(column, prefix, dialect) for prefix in prefixes]
+    return sa.or_(*options) if options else sa.false()
+
+
+Key = tuple[ColumnElement[int], ColumnElement[int]]
+
+
+def _key(table: sa.FromClause) -> Key:
+    return (table.c.event_time, table.c.seq)
+
+
+def _before(a: Key, b: Key) -> ColumnElement[bool]:
+    """``a < b`` in ``(eventTime, seq)`` order."""
+    return sa.or_(a[0] < b[0], sa.and_(a[0] == b[0], a[1] < b[1]))
+
+
+def _not_after(a: Key, b: Key) -> ColumnElement[bool]:
+    """``a <= b`` in ``(eventTime, seq)`` order."""
+    return sa.or_(a[0] < b[0], sa.and_(a[0] == b[0], a[1] <= b[1]))
+
+
+def names_org(scope: OrgScope, ev: sa.FromClause, dialect: str) -> ColumnElement[bool]:
+    """Rule 2: the event ``ev`` names one of the organization's locations or parties."""
+    if not scope.locations:
+        return sa.false()
+    sd = event_source_dest.alias()
+    addressed = (
+        sa.exists()
+        .where(
+            sd.c.seq == ev.c.seq,
+            sd.c.type.in_(_SD_TYPES),
+            _one_of(sd.c.value, scope.parties, scope.location_prefixes, dialect),
+        )
+        .correlate_except(sd)
+    )
+    return sa.or_(
+        _one_of(ev.c.biz_location, scope.locations, scope.location_prefixes, dialect),
+        _one_of(ev.c.read_point, scope.locations, scope.location_prefixes, dialect),
+        addressed,
+    )
+
+
+def _captured_by(scope: OrgScope, ev: sa.FromClause) -> ColumnElement[bool]:
+    cj = capture_job.alias()
+    return (
+        sa.exists()
+        .where(cj.c.id == ev.c.capture_job, cj.c.org_id == scope.org_id)
+        .correlate_except(cj)
+    )
+
+
+def _anchor(scope: OrgScope, ev: sa.FromClause, dialect: str) -> ColumnElement[bool]:
+    """An event naming the organization, captured by someone else (attested custody)."""
+    return sa.and_(names_org(scope, ev, dialect), sa.not_(_captured_by(scope, ev)))
+
+
+def _never(found: sa.Exists, dialect: str) -> ColumnElement[bool]:
+    """``NOT EXISTS``; on PostgreSQL kept as a (cheap, indexed) subplan, which would otherwise
+    pull every anti-join up into one join problem whose planning time grows steeply with its
+    size. (SQLite plans it well as it is, and its parser limits the nesting depth.)"""
+    if dialect == "sqlite":
+        return ~found
+    return sa.case((found, 1), else_=0) == 0
+
+
+def _still_inside(
+    g: sa.FromClause, gc: sa.FromClause, gp: sa.FromClause, at: Key, dialect: str
+) -> list[ColumnElement[bool]]:
+    """The containment ``g`` put in place (child ``gc`` into parent ``gp``) held at ``at``.
+
+    ``g`` is an ``ADD``/``OBSERVE`` not after ``at``, and no event ended the containment
+    strictly between the two (EPCIS 2.0 §7.4.3): a ``DELETE`` of the child from that parent,
+    an ``ADD``/``OBSERVE`` of the child into another parent, or a ``DELETE`` emptying the parent.
+    """
+    added = _key(g)
+    e2, c2, p2 = event.alias(), event_epc.alias(), event_epc.alias()
+    moved = (
+        sa.exists()
+        .where(
+            c2.c.epc_id == gc.c.epc_id,
+            c2.c.role == ROLE_CHILD,
+            e2.c.seq == c2.c.seq,
+            p2.c.seq == e2.c.seq,
+            p2.c.role == ROLE_PARENT,
+            e2.c.event_type == _AGGREGATION,
+            _before(added, _key(e2)),
+            _before(_key(e2), at),
+            sa.or_(
+                sa.and_(e2.c.action == "DELETE", p2.c.epc_id == gp.c.epc_id),
+                sa.and_(e2.c.action.in_(_INTO), p2.c.epc_id != gp.c.epc_id),
+            ),
+        )
+        .correlate_except(e2, c2, p2)
+    )
+    e3, p3, x3 = event.alias(), event_epc.alias(), event_epc.alias()
+    emptied = (
+        sa.exists()
+        .where(
+            p3.c.epc_id == gp.c.epc_id,
+            p3.c.role == ROLE_PARENT,
+            e3.c.seq == p3.c.seq,
+            e3.c.event_type == _AGGREGATION,
+            e3.c.action == "DELETE",
+            _before(added, _key(e3)),
+            _before(_key(e3), at),
+            ~sa.exists()
+            .where(x3.c.seq == e3.c.seq, x3.c.role.in_((ROLE_CHILD, ROLE_CHILD_CLASS)))
+            .correlate_except(x3),
+        )
+        .correlate_except(e3, p3)
+    )
+    return [_not_after(added, at), _never(moved, dialect), _never(emptied, dialect)]
+
+
+def _reached(
+    scope: OrgScope,
+    holder: ColumnElement[int],
+    levels: list[tuple[sa.FromClause, sa.FromClause, sa.FromClause]],
+    depth: int,
+    dialect: str,
+) -> ColumnElement[bool]:
+    """``holder`` is named by an anchor, or sits (within ``depth`` more levels) in a container
+    that is, with every containment on the way (``levels``) holding at the anchor's moment.
+
+    Each level is its own small correlated ``EXISTS`` so that the planners never face one
+    large join (PostgreSQL's planning time grows steeply with the number of joined tables).
+    """
+    anchor, named = event.alias(), event_epc.alias()
+    where = [
+        named.c.epc_id == holder,
+        named.c.role.in_(_INSTANCE_ROLES),
+        anchor.c.seq == named.c.seq,
+        _anchor(scope, anchor, dialect),
+    ]
+    for g, gc, gp in levels:
+        where += _still_inside(g, gc, gp, _key(anchor), dialect)
+    options: list[ColumnElement[bool]] = [sa.exists().where(*where).correlate_except(anchor, named)]
+    if depth > 0:
+        (g, gc, gp), conditions = _level(holder)
+        inner = _reached(scope, gp.c.epc_id, [*levels, (g, gc, gp)], depth - 1, dialect)
+        options.append(sa.exists().where(*conditions, inner).correlate_except(g, gc, gp))
+    return sa.or_(*options)
+
+
+def _level(
+    holder: ColumnElement[int],
+) -> tuple[tuple[sa.FromClause, sa.FromClause, sa.FromClause], list[ColumnElement[bool]]]:
+    """A containment step up from ``holder``: an ``ADD``/``OBSERVE`` aggregation ``g`` naming
+    it as a child (``gc``) of a parent (``gp``)."""
+    g, gc, gp = event.alias(), event_epc.alias(), event_epc.alias()
+    return (g, gc, gp), [
+        gc.c.epc_id == holder,
+        gc.c.role == ROLE_CHILD,
+        g.c.seq == gc.c.seq,
+        g.c.event_type == _AGGREGATION,
+        g.c.action.in_(_INTO),
+        gp.c.seq == g.c.seq,
+        gp.c.role == ROLE_PARENT,
+    ]
+
+
+def _flat(scope: OrgScope, item: ColumnElement[int], dialect: str) -> ColumnElement[bool]:
+    """SQLite form of :func:`_reached`: one flat ``EXISTS`` per depth (SQLite's parser limits
+    the nesting depth of a statement; its planner handles the joins well)."""
+    options: list[ColumnElement[bool]] = []
+    for depth in range(NESTING + 1):
+        anchor, named = event.alias(), event_epc.alias()
+        froms: list[sa.FromClause] = [named, anchor]
+        where: list[ColumnElement[bool]] = []
+        holder = item
+        for _ in range(depth):
+            (g, gc, gp), conditions = _level(holder)
+            froms += [gc, g, gp]
+            where += conditions + _still_inside(g, gc, gp, _key(anchor), dialect)
+            holder = gp.c.epc_id
+        where += [
+            named.c.epc_id == holder,
+            named.c.role.in_(_INSTANCE_ROLES),
+            anchor.c.seq == named.c.seq,
+            _anchor(scope, anchor, dialect),
+        ]
+        select = sa.select(sa.literal(1)).select_from(*froms).where(*where)
+        options.append(select.correlate_except(*froms).exists())
+    return sa.or_(*options)
+
+
+def custody_condition(
+    principal: Principal, item: ColumnElement[int], dialect: str
+) -> ColumnElement[bool]:
+    """The identifier ``item`` (an ``epc_id`` column) was in the principal's custody."""
+    scope = scope_of(principal)
+    if not scope.locations:
+        return sa.false()
+    if dialect == "sqlite":
+        return _flat(scope, item, dialect)
+    return _reached(scope, item, [], NESTING, dialect)
+
+
+def visible_condition(principal: Principal | None, dialect: str) -> ColumnElement[bool] | None:
+    """The condition on ``event`` rows ``principal`` may see; ``None`` when unrestricted."""
+    if principal is None or principal.sees_everything:
+        return None
+    scope = scope_of(principal)
+    options = [_captured_by(scope, event), names_org(scope, event, dialect)]
+    if scope.key_prefixes:
+        ee = event_epc.alias()
+        key = epc.alias()
+        options.append(
+            sa.exists()
+            .where(
+                ee.c.seq == event.c.seq,
+                key.c.id == ee.c.epc_id,
+                _one_of(key.c.uri, (), scope.key_prefixes, dialect),
+            )
+            .correlate_except(ee, key)
+        )
+    if scope.locations:
+        held = event_epc.alias()
+        options.append(
+            sa.exists()
+            .where(
+                held.c.seq == event.c.seq,
+                held.c.role.in_(_INSTANCE_ROLES),
+                custody_condition(principal, held.c.epc_id, dialect),
+            )
+            .correlate_except(held)
+        )
+    return sa.or_(*options)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _chunks(values: Sequence[_T]) -> Iterable[list[_T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield list(values[start : start + _CHUNK])
+
+
+def in_custody(conn: Connection, principal: Principal, epc_id: int) -> bool:
+    """Whether the identifier ``epc_id`` was ever in the principal's custody."""
+    condition = custody_condition(principal, sa.literal(epc_id, sa.BigInteger), conn.dialect.name)
+    return bool(conn.execute(sa.select(condition)).scalar())
+
+
+def visible_event_ids(conn: Connection, principal: Principal, event_ids: Sequence[str]) -> set[str]:
+    """The subset of ``event_ids`` the principal may see."""
+    condition = visible_condition(principal, conn.dialect.name)
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(event_ids))):
+        select = sa.select(event.c.event_id).where(event.c.event_id.in_(chunk))
+        if condition is not None:
+            select = select.where(condition)
+        found.update(str(value) for value in conn.execute(select).scalars())
+    return found
+
+
+def visible_epc_ids(conn: Connection, principal: Principal, epc_ids: Sequence[int]) -> set[int]:
+    """The subset of ``epc_ids`` named by at least one event the principal may see."""
+    condition = visible_condition(principal, conn.dialect.name)
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(epc_ids))):
+        ee = event_epc.alias()
+        select = sa.select(ee.c.epc_id).distinct().where(ee.c.epc_id.in_(chunk))
+        if condition is not None:
+            select = select.join(event, event.c.seq == ee.c.seq).where(condition)
+        found.update(int(value) for value in conn.execute(select).scalars())
+    return found
+
+
+def _epc_id(conn: Connection, uri: str) -> int | None:
+    found = conn.execute(sa.select(epc.c.id).where(epc.c.uri == uri)).scalar()
+    return None if found is None else int(found)
+
+
+def _whole_chain(conn: Connection, principal: Principal, uri: str) -> bool:
+    """The principal sees the whole chain of ``uri``: its own product, or in its custody."""
+    if owns_identifier(principal, uri):
+        return True
+    epc_id = _epc_id(conn, uri)
+    return epc_id is not None and in_custody(conn, principal, epc_id)
+
+
+def restrict_history(
+    conn: Connection, principal: Principal, uri: str, steps: list[CustodyStep]
+) -> list[CustodyStep]:
+    """The part of the chain of ``uri`` (canonical) the principal may see (module docstring)."""
+    if principal.sees_everything or not steps or _whole_chain(conn, principal, uri):
+        return steps
+    seen = visible_event_ids(conn, principal, [step.event_id for step in steps])
+    return [
+        dataclasses.replace(step, custodian=None, location=None)
+        for step in steps
+        if step.event_id in seen
+    ]
+
+
+def restrict_item(
+    conn: Connection, principal: Principal, state: ItemState, steps: list[CustodyStep]
+) -> ItemState | None:
+    """The item state the principal may see, given the item's full chain ``steps``."""
+    if principal.sees_everything or _whole_chain(conn, principal, state.uri):
+        return state
+    if not visible_event_ids(conn, principal, [step.event_id for step in steps]):
+        return None
+    return msgspec.structs.replace(state, custodian=None, location=None, parent_id=None)
