@@ -60,8 +60,11 @@ def test_first_start_prints_the_admin_key_once(tmp_path: Path) -> None:
 
 
 def curl_commands() -> list[str]:
-    """The curl commands of docs/api.md, in order."""
-    return [line[2:] for line in DOCS.read_text().splitlines() if line.startswith("$ curl ")]
+    """The curl commands of docs/api.md's walkthrough section, in order."""
+    text = DOCS.read_text()
+    start = text.index("## Serve, get a key, capture, query")
+    walkthrough = text[start : text.index("\n## ", start + 1)]
+    return [line[2:] for line in walkthrough.splitlines() if line.startswith("$ curl ")]
 
 
 def run_curl(
