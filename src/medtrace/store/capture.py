@@ -62,7 +62,7 @@ CaptureSource = bytes | Path | IO[bytes] | EPCISDocument
 """What can be captured: document bytes, a file, a binary file object, or a parsed document."""
 
 #: Events written per batch (one round of upserts, inserts and projection).
-BATCH_SIZE: Final = 5000
+BATCH_SIZE: Final = 2000
 #: Identifier keys cached per capture before the cache is dropped (bounds memory).
 _KEY_CACHE_LIMIT: Final = 200_000
 _CHUNK: Final = 900
@@ -244,6 +244,49 @@ class _Rollback(Exception):  # noqa: N818 - control flow, never escapes this mod
     """Raised inside the capture transaction to undo it (rollback behaviour)."""
 
 
+_PROCESSORS: dict[tuple[str, str], list[Callable[[Any], Any] | None]] = {}
+
+
+def _bind_processors(table: sa.Table, dialect: sa.Dialect) -> list[Callable[[Any], Any] | None]:
+    """The bind processor of each column of ``table`` (None where values pass as they are)."""
+    key = (table.name, dialect.name)
+    found = _PROCESSORS.get(key)
+    if found is None:
+        found = [
+            column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns
+        ]
+        _PROCESSORS[key] = found
+    return found
+
+
+def _converted(
+    row: tuple[object, ...], converted: list[tuple[int, Callable[[Any], Any]]]
+) -> tuple[object, ...]:
+    """``row`` with the bind processors applied to its non-null values at their positions."""
+    if all(row[index] is None for index, _ in converted):
+        return row
+    values = list(row)
+    for index, process in converted:
+        if values[index] is not None:
+            values[index] = process(values[index])
+    return tuple(values)
+
+
+_INDEX_TABLES: Final = (
+    "event",
+    "event_epc",
+    "event_biz_transaction",
+    "event_source_dest",
+    "event_field",
+    "event_sensor",
+    "event_correction",
+    "event_persistent_disposition",
+)
+#: Columns of ``event`` and ``event_sensor`` after ``seq`` (the order of their tuples).
+_EVENT_COLUMNS: Final = tuple(column.name for column in schema.event.columns)[1:]
+_SENSOR_COLUMNS: Final = tuple(column.name for column in schema.event_sensor.columns)[1:]
+
+
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
@@ -305,25 +348,57 @@ class _Writer:
         missing = sorted(uri for uri in uris if uri not in self.keys)
         if not missing:
             return
-        table = schema.epc
-        if self.sqlite:
-            self.conn.execute(
-                sa.text("INSERT INTO epc (uri) VALUES (:uri) ON CONFLICT (uri) DO NOTHING"),
-                [{"uri": uri} for uri in missing],
-            )
-        else:
-            self.conn.execute(
-                sa.text(
-                    "INSERT INTO epc (uri) SELECT u FROM unnest(CAST(:uris AS text[])) AS u "
-                    "ON CONFLICT (uri) DO NOTHING"
-                ),
-                {"uris": missing},
-            )
-        for chunk in _chunks(missing):
-            for key_id, uri in self.conn.execute(
-                sa.select(table.c.id, table.c.uri).where(table.c.uri.in_(chunk))
-            ):
-                self.keys[uri] = int(key_id)
+        # read the keys that exist already (one indexed SELECT per chunk), then insert only the
+        # new ones: no conflict check for stored keys, no read-back of keys already known
+        raw = self._raw()
+        marker = "?" if self.sqlite else "%s"
+        cursor = raw.cursor()
+        try:
+            for chunk in _chunks(missing):
+                places = ", ".join([marker] * len(chunk))
+                cursor.execute(
+                    f"SELECT id, uri FROM epc WHERE uri IN ({places})",  # noqa: S608 - markers only
+                    list(chunk),
+                )
+                for key_id, uri in cursor.fetchall():
+                    self.keys[uri] = int(key_id)
+            new = [uri for uri in missing if uri not in self.keys]
+            if not new:
+                return
+            if self.sqlite:
+                cursor.executemany(
+                    "INSERT INTO epc (uri) VALUES (?) ON CONFLICT (uri) DO NOTHING",
+                    [(uri,) for uri in new],
+                )
+                for chunk in _chunks(new):
+                    places = ", ".join(["?"] * len(chunk))
+                    cursor.execute(
+                        f"SELECT id, uri FROM epc WHERE uri IN ({places})",  # noqa: S608
+                        list(chunk),
+                    )
+                    for key_id, uri in cursor.fetchall():
+                        self.keys[uri] = int(key_id)
+            else:
+                cursor.execute(
+                    "INSERT INTO epc (uri) SELECT u FROM unnest(%s::text[]) AS u "
+                    "ON CONFLICT (uri) DO NOTHING RETURNING id, uri",
+                    (new,),
+                )
+                for key_id, uri in cursor.fetchall():
+                    self.keys[uri] = int(key_id)
+                late = [uri for uri in new if uri not in self.keys]
+                if late:  # pragma: no cover - inserted by another writer meanwhile
+                    cursor.execute("SELECT id, uri FROM epc WHERE uri = ANY(%s)", (late,))
+                    for key_id, uri in cursor.fetchall():
+                        self.keys[uri] = int(key_id)
+        finally:
+            cursor.close()
+
+    def _raw(self) -> Any:
+        raw = self.conn.connection.driver_connection
+        if raw is None:  # pragma: no cover - a checked-out connection always has one
+            raise RuntimeError("no DBAPI connection")
+        return raw
 
     # ---------------------------------------------------------------- batches
 
@@ -377,54 +452,38 @@ class _Writer:
     def _insert(self, indexed: list[IndexedEvent]) -> list[CapturedEvent]:
         self._epc_ids({uri for item in indexed for uri, _role, _q, _u in item.epcs})
         seqs = self._seqs(len(indexed))
-        tables: dict[str, list[dict[str, object]]] = {
-            name: []
-            for name in (
-                "event",
-                "event_epc",
-                "event_biz_transaction",
-                "event_source_dest",
-                "event_field",
-                "event_sensor",
-                "event_correction",
-                "event_persistent_disposition",
-            )
-        }
+        # rows as tuples in the column order of each table (see schema.py)
+        tables: dict[str, list[tuple[object, ...]]] = {name: [] for name in _INDEX_TABLES}
+        events, epcs, transactions = (
+            tables["event"],
+            tables["event_epc"],
+            tables["event_biz_transaction"],
+        )
+        parties, fields, sensors = (
+            tables["event_source_dest"],
+            tables["event_field"],
+            tables["event_sensor"],
+        )
+        corrections, persistent = tables["event_correction"], tables["event_persistent_disposition"]
+        event_columns = _EVENT_COLUMNS
+        sensor_columns = _SENSOR_COLUMNS
+        keys = self.keys
         captured: list[CapturedEvent] = []
         for seq, item in zip(seqs, indexed, strict=True):
-            tables["event"].append({"seq": seq, **item.row})
-            epc_ids = {uri: self.keys[uri] for uri, _role, _q, _u in item.epcs}
-            tables["event_epc"].extend(
-                {"epc_id": epc_ids[uri], "seq": seq, "role": role, "quantity": q, "uom": u}
-                for uri, role, q, u in item.epcs
+            row = item.row
+            events.append((seq, *[row.get(name) for name in event_columns]))
+            epc_ids = {uri: keys[uri] for uri, _role, _q, _u in item.epcs}
+            epcs.extend((epc_ids[uri], seq, role, q, u) for uri, role, q, u in item.epcs)
+            transactions.extend((seq, kind, value) for kind, value in item.biz_transactions)
+            parties.extend(
+                (seq, kind, kind_type, value) for kind, kind_type, value in item.source_dest
             )
-            tables["event_biz_transaction"].extend(
-                {"seq": seq, "type": kind, "value": value} for kind, value in item.biz_transactions
+            fields.extend((seq, *field) for field in item.fields)
+            sensors.extend(
+                (seq, *[sensor.get(name) for name in sensor_columns]) for sensor in item.sensors
             )
-            tables["event_source_dest"].extend(
-                {"seq": seq, "kind": kind, "type": kind_type, "value": value}
-                for kind, kind_type, value in item.source_dest
-            )
-            tables["event_field"].extend(
-                {
-                    "seq": seq,
-                    "scope": scope,
-                    "path": path,
-                    "name": name,
-                    "depth": depth,
-                    "text_value": text,
-                    "num_value": number,
-                    "time_value": moment,
-                }
-                for scope, path, name, depth, text, number, moment in item.fields
-            )
-            tables["event_sensor"].extend({"seq": seq, **row} for row in item.sensors)
-            tables["event_correction"].extend(
-                {"seq": seq, "corrective_event_id": ident} for ident in item.corrections
-            )
-            tables["event_persistent_disposition"].extend(
-                {"seq": seq, "op": op, "disposition": value} for op, value in item.persistent
-            )
+            corrections.extend((seq, ident) for ident in item.corrections)
+            persistent.extend((seq, op, value) for op, value in item.persistent)
             captured.append(
                 CapturedEvent(seq=seq, event=item.event, event_id=item.event_id, epc_ids=epc_ids)
             )
@@ -434,20 +493,36 @@ class _Writer:
                 self._bulk(schema.metadata.tables[name], rows)
         return captured
 
-    def _bulk(self, table: sa.Table, rows: list[dict[str, object]]) -> None:
+    def _bulk(self, table: sa.Table, rows: list[tuple[object, ...]]) -> None:
+        """Insert ``rows`` (tuples in the column order of ``table``)."""
+        columns = ", ".join(column.name for column in table.columns)
+        raw = self._raw()
         if self.sqlite:
-            self.conn.execute(sa.insert(table), rows)
+            # raw DBAPI executemany with tuples: SQLAlchemy would build the parameters of every
+            # row itself; the columns' bind processors (Decimal → float, bool) still apply
+            converted = [
+                (index, process)
+                for index, process in enumerate(_bind_processors(table, self.conn.dialect))
+                if process is not None
+            ]
+            if converted:
+                rows = [_converted(row, converted) for row in rows]
+            places = ", ".join(["?"] * len(table.columns))
+            cursor = raw.cursor()
+            try:
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({columns}) VALUES ({places})",  # noqa: S608
+                    rows,
+                )
+            finally:
+                cursor.close()
             return
-        columns = [column.name for column in table.columns]
-        raw = self.conn.connection.driver_connection
-        if raw is None:  # pragma: no cover - a checked-out connection always has one
-            raise RuntimeError("no DBAPI connection for COPY")
         with (
             raw.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
         ):
             for row in rows:
-                copy.write_row([row.get(column) for column in columns])
+                copy.write_row(row)
 
     def _declare(self, declarations: list[tuple[int, Event]]) -> None:
         """Apply errorDeclarations to stored events (EPCIS 2.0 §7.4.1.2)."""

@@ -96,8 +96,76 @@ class _Interval:
     end: Key
 
 
+# The statements of :func:`history`, built once (expanding bind parameters for the IN lists):
+# building them per call cost most of a history lookup; SQLAlchemy caches their compiled form.
+_C, _P = event_epc.alias("c"), event_epc.alias("p")
+_EPC_ID: Final = sa.select(epc.c.id).where(epc.c.uri == sa.bindparam("uri"))
+_CONTAINED: Final = (
+    sa.select(_C.c.epc_id, _P.c.epc_id, event.c.action, event.c.event_time, event.c.seq)
+    .select_from(_C)
+    .join(event, event.c.seq == _C.c.seq)
+    .join(_P, sa.and_(_P.c.seq == _C.c.seq, _P.c.role == ROLE_PARENT))
+    .where(
+        _C.c.role == ROLE_CHILD,
+        _C.c.epc_id.in_(sa.bindparam("ids", expanding=True)),
+        event.c.event_type == AGGREGATION,
+    )
+)
+_HAS_CHILDREN: Final = sa.select(_C.c.seq).where(
+    _C.c.seq == _P.c.seq, _C.c.role.in_((ROLE_CHILD, ROLE_CHILD_CLASS))
+)
+_EMPTIED: Final = (
+    sa.select(_P.c.epc_id, event.c.event_time, event.c.seq)
+    .select_from(_P)
+    .join(event, event.c.seq == _P.c.seq)
+    .where(
+        _P.c.role == ROLE_PARENT,
+        _P.c.epc_id.in_(sa.bindparam("parents", expanding=True)),
+        event.c.event_type == AGGREGATION,
+        event.c.action == "DELETE",
+        ~_HAS_CHILDREN.exists(),
+    )
+)
+_URIS: Final = sa.select(epc.c.id, epc.c.uri).where(
+    epc.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_EVENTS: Final = (
+    sa.select(
+        event_epc.c.epc_id,
+        event_epc.c.role,
+        event.c.seq,
+        event.c.event_time,
+        event.c.event_id,
+        event.c.event_type,
+        event.c.action,
+        event.c.biz_step,
+        event.c.disposition,
+        event.c.read_point,
+        event.c.biz_location,
+    )
+    .select_from(event_epc)
+    .join(event, event.c.seq == event_epc.c.seq)
+    .where(event_epc.c.epc_id.in_(sa.bindparam("ids", expanding=True)))
+)
+_PARTIES: Final = sa.select(
+    event_source_dest.c.seq,
+    event_source_dest.c.kind,
+    event_source_dest.c.type,
+    event_source_dest.c.value,
+).where(event_source_dest.c.seq.in_(sa.bindparam("seqs", expanding=True)))
+_TRANSACTIONS: Final = (
+    sa.select(
+        event_biz_transaction.c.seq, event_biz_transaction.c.type, event_biz_transaction.c.value
+    )
+    .where(event_biz_transaction.c.seq.in_(sa.bindparam("seqs", expanding=True)))
+    .order_by(
+        event_biz_transaction.c.seq, event_biz_transaction.c.type, event_biz_transaction.c.value
+    )
+)
+
+
 def _epc_id(conn: Connection, uri: str) -> int | None:
-    found = conn.execute(sa.select(epc.c.id).where(epc.c.uri == canonical_epc(uri))).scalar()
+    found = conn.execute(_EPC_ID, {"uri": canonical_epc(uri)}).scalar()
     return None if found is None else int(found)
 
 
@@ -106,32 +174,11 @@ def _containment(conn: Connection, child_ids: Iterable[int]) -> dict[int, list[_
     ids = sorted(set(child_ids))
     if not ids:
         return {}
-    c, p = event_epc.alias("c"), event_epc.alias("p")
-    rows = conn.execute(
-        sa.select(c.c.epc_id, p.c.epc_id, event.c.action, event.c.event_time, event.c.seq)
-        .select_from(c)
-        .join(event, event.c.seq == c.c.seq)
-        .join(p, sa.and_(p.c.seq == c.c.seq, p.c.role == ROLE_PARENT))
-        .where(c.c.role == ROLE_CHILD, c.c.epc_id.in_(ids), event.c.event_type == AGGREGATION)
-    ).all()
+    rows = conn.execute(_CONTAINED, {"ids": ids}).all()
     parents = sorted({int(row[1]) for row in rows})
     emptied: dict[int, list[Key]] = defaultdict(list)
     if parents:
-        has_children = sa.select(c.c.seq).where(
-            c.c.seq == p.c.seq, c.c.role.in_((ROLE_CHILD, ROLE_CHILD_CLASS))
-        )
-        for parent, time, seq in conn.execute(
-            sa.select(p.c.epc_id, event.c.event_time, event.c.seq)
-            .select_from(p)
-            .join(event, event.c.seq == p.c.seq)
-            .where(
-                p.c.role == ROLE_PARENT,
-                p.c.epc_id.in_(parents),
-                event.c.event_type == AGGREGATION,
-                event.c.action == "DELETE",
-                ~has_children.exists(),
-            )
-        ):
+        for parent, time, seq in conn.execute(_EMPTIED, {"parents": parents}):
             emptied[int(parent)].append((int(time), int(seq)))
     steps: dict[int, list[tuple[Key, str, int]]] = defaultdict(list)
     for child, parent, action, time, seq in rows:
@@ -206,18 +253,10 @@ def _by_seq(
     conn: Connection, seqs: list[int]
 ) -> tuple[dict[int, list[tuple[str, str, str]]], dict[int, list[BizTransaction]]]:
     parties: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    sd = event_source_dest
-    for seq, kind, type_, value in conn.execute(
-        sa.select(sd.c.seq, sd.c.kind, sd.c.type, sd.c.value).where(sd.c.seq.in_(seqs))
-    ):
+    for seq, kind, type_, value in conn.execute(_PARTIES, {"seqs": seqs}):
         parties[int(seq)].append((str(kind), str(type_), str(value)))
     transactions: dict[int, list[BizTransaction]] = defaultdict(list)
-    bt = event_biz_transaction
-    for seq, type_, value in conn.execute(
-        sa.select(bt.c.seq, bt.c.type, bt.c.value)
-        .where(bt.c.seq.in_(seqs))
-        .order_by(bt.c.seq, bt.c.type, bt.c.value)
-    ):
+    for seq, type_, value in conn.execute(_TRANSACTIONS, {"seqs": seqs}):
         transactions[int(seq)].append(BizTransaction(value=value, type=type_))
     return parties, transactions
 
@@ -239,28 +278,9 @@ def history(conn: Connection, epc_uri: str) -> list[CustodyStep]:
     if item is None:
         return []
     containers = _containers(conn, item)
-    uris = dict(
-        conn.execute(sa.select(epc.c.id, epc.c.uri).where(epc.c.id.in_(sorted(containers)))).all()
-    )
-    e = event
-    rows = conn.execute(
-        sa.select(
-            event_epc.c.epc_id,
-            event_epc.c.role,
-            e.c.seq,
-            e.c.event_time,
-            e.c.event_id,
-            e.c.event_type,
-            e.c.action,
-            e.c.biz_step,
-            e.c.disposition,
-            e.c.read_point,
-            e.c.biz_location,
-        )
-        .select_from(event_epc)
-        .join(e, e.c.seq == event_epc.c.seq)
-        .where(event_epc.c.epc_id.in_(sorted(containers)))
-    ).all()
+    ids = sorted(containers)
+    uris = {int(key): str(uri) for key, uri in conn.execute(_URIS, {"ids": ids})}
+    rows = conn.execute(_EVENTS, {"ids": ids}).all()
     roles: dict[tuple[int, int], set[int]] = defaultdict(set)
     for found in rows:
         roles[(int(found.epc_id), int(found.seq))].add(int(found.role))

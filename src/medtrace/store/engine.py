@@ -148,9 +148,10 @@ def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
         if not all(_SCHEMA_NAME.fullmatch(part) for part in name.split(",")):
             raise StoreConfigError(f"invalid search_path {name!r}: expected schema identifiers")
         connect_args["options"] = f"-csearch_path={name}"
-    return sa.create_engine(
-        url.set(query=query), echo=echo, connect_args=connect_args, pool_pre_ping=True
-    )
+    # No ``pool_pre_ping``: it costs one round trip per checkout on every capture and query.
+    # A connection the server dropped fails its first statement instead; SQLAlchemy recognises
+    # the disconnect, invalidates the whole pool, and the next checkout connects afresh.
+    return sa.create_engine(url.set(query=query), echo=echo, connect_args=connect_args)
 
 
 @contextmanager

@@ -4,7 +4,8 @@ Capture calls :func:`apply` in its transaction with the events it has just writt
 ``event``/``event_epc`` rows already in place). The projection is set-based: it loads the
 states of every touched EPC and of everything inside them in a few chunked queries, folds the
 events in Python with :func:`medtrace.store.lifecycle.next_state`, and writes the changed rows
-back with one ``executemany`` upsert (``INSERT … ON CONFLICT (epc_id) DO UPDATE``).
+back set-based: one ``executemany`` upsert (``INSERT … ON CONFLICT (epc_id) DO UPDATE``) on
+SQLite; on PostgreSQL ``COPY`` into a temporary table and one ``INSERT … SELECT … ON CONFLICT``.
 
 Rules on top of the per-item lifecycle:
 
@@ -454,6 +455,19 @@ def _upsert_sql(marker: str) -> str:
 
 #: The upsert per DBAPI paramstyle (``qmark`` for sqlite3, ``format`` for psycopg).
 _UPSERT: Final = {"sqlite": _upsert_sql("?"), "postgresql": _upsert_sql("%s")}
+_PG_TEMP: Final = "medtrace_item_state_in"
+_PG_STAGE: Final = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PG_TEMP} "
+    f"(LIKE {_STATE.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+)
+_PG_COPY: Final = f"COPY {_PG_TEMP} ({', '.join(_COLUMNS)}) FROM STDIN"
+_PG_MERGE: Final = (
+    f"INSERT INTO {_STATE.name} ({', '.join(_COLUMNS)}) "  # noqa: S608 - schema constants only
+    f"SELECT {', '.join(_COLUMNS)} FROM {_PG_TEMP} ORDER BY epc_id "
+    "ON CONFLICT (epc_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS if name != "epc_id")
+)
+_PG_CLEAR: Final = f"DELETE FROM {_PG_TEMP}"  # noqa: S608 - schema constants only
 
 
 def _write(conn: Connection, states: dict[int, ItemSnapshot], gone: set[int]) -> None:
@@ -467,6 +481,17 @@ def _write(conn: Connection, states: dict[int, ItemSnapshot], gone: set[int]) ->
     raw = conn.connection.driver_connection
     if raw is None:  # pragma: no cover - a checked-out connection always has one
         raise RuntimeError("no DBAPI connection to write item_state")
+    if conn.dialect.name == "postgresql":
+        # psycopg's executemany sends one upsert per row; COPY the rows into a temporary table
+        # (dropped at commit) and upsert them all with one INSERT … SELECT … ON CONFLICT
+        with raw.cursor() as cursor:
+            cursor.execute(_PG_STAGE)
+            with cursor.copy(_PG_COPY) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(_PG_MERGE)
+            cursor.execute(_PG_CLEAR)
+        return
     cursor = raw.cursor()
     try:
         cursor.executemany(_UPSERT[conn.dialect.name], rows)
