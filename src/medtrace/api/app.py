@@ -29,7 +29,7 @@ from medtrace.api.capture_worker import CaptureWorker, Spool
 from medtrace.api.errors import exception_handlers
 from medtrace.api.events_rest import event_handlers
 from medtrace.api.negotiation import gs1_headers
-from medtrace.api.openapi import openapi_config, openapi_json
+from medtrace.api.openapi import document_problems, openapi_config, openapi_json
 from medtrace.api.queries import query_handlers
 from medtrace.api.resources import resource_handlers
 from medtrace.api.settings import ApiSettings
@@ -90,18 +90,20 @@ def create_app(settings: ApiSettings, *, repository: Repository | None = None) -
             if owned:
                 store.close()
 
+    handlers = [
+        *_OPTIONS,
+        openapi_json,
+        *event_handlers,
+        *capture_handlers,
+        *resource_handlers,
+        *query_handlers,
+        *subscription_handlers,
+        *vrs_handlers,
+        *auth_handlers,
+    ]
+    document_problems(handlers)
     return Litestar(
-        route_handlers=[
-            *_OPTIONS,
-            openapi_json,
-            *event_handlers,
-            *capture_handlers,
-            *resource_handlers,
-            *query_handlers,
-            *subscription_handlers,
-            *vrs_handlers,
-            *auth_handlers,
-        ],
+        route_handlers=handlers,
         middleware=[auth_middleware(store)],
         before_send=[gs1_headers(lambda path: limits if path.startswith("/capture") else {})],
         exception_handlers=exception_handlers(),

@@ -36,6 +36,7 @@ from litestar.middleware import (
     AuthenticationResult,
     DefineMiddleware,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp
 from sqlalchemy.engine import Engine
 
@@ -208,7 +209,16 @@ def _basic(header: str | None) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-@post("/oauth/token", exclude_from_auth=True, status_code=200, summary="OAuth 2.0 token")
+@post(
+    "/oauth/token",
+    exclude_from_auth=True,
+    status_code=200,
+    summary="OAuth 2.0 token",
+    responses={
+        400: ResponseSpec(TokenError, description="Malformed request (RFC 6749 §5.2)"),
+        401: ResponseSpec(TokenError, description="Unknown client (RFC 6749 §5.2)"),
+    },
+)
 async def token(request: Request[Any, Any, Any]) -> Response[Any]:
     """Client credentials grant (RFC 6749 §4.4): an API key's id and secret → a bearer JWT."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -22,6 +22,7 @@ from litestar.params import FromPath, RawBody
 
 from medtrace.api import common, negotiation
 from medtrace.api.errors import ApiError, ProblemItem
+from medtrace.api.openapi import CREATED_EVENT_RESPONSES, QUERY_DOCUMENT_RESPONSES
 from medtrace.epcis.errors import EpcisDocumentError
 from medtrace.epcis.jsonld_reader import read_jsonld_event
 from medtrace.epcis.jsonld_writer import write_jsonld_event
@@ -113,6 +114,7 @@ def _list_events(request: Request[Any, Any, Any]) -> Response[bytes]:
     tags=["Events"],
     response_description="An EPCISQueryDocument page (JSON-LD or XML by Accept)",
     media_type="application/ld+json",
+    responses=QUERY_DOCUMENT_RESPONSES,
 )
 async def list_events(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Events matching EPCIS 2.0 §8.2.7.1 parameters (``EQ_bizStep=shipping``, ``MATCH_epc``,
@@ -188,6 +190,7 @@ def _create_event(request: Request[Any, Any, Any], body: RawBody) -> Response[by
     tags=["Capture"],
     media_type="application/ld+json",
     request_max_body_size=None,
+    responses=CREATED_EVENT_RESPONSES,
 )
 async def create_event(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
     """Capture a single event (JSON-LD with its ``@context``, or one XML event element)."""
@@ -213,6 +216,7 @@ def _event_by_id(request: Request[Any, Any, Any], rest: FromPath[str]) -> Respon
     summary="One event by its eventID (percent-encoded)",
     tags=["Events"],
     media_type="application/ld+json",
+    responses=QUERY_DOCUMENT_RESPONSES,
 )
 async def event_by_id(request: Request[Any, Any, Any], rest: FromPath[str]) -> Response[bytes]:
     """The event with this ``eventID`` (given id or CBV 2.0 event hash) in a query document."""

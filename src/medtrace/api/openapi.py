@@ -9,16 +9,104 @@ tokens) and its problem shape.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 from litestar import Request, Response, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from medtrace import __version__
+from medtrace.api.errors import PROBLEM_MEDIA_TYPE, Problem
 
-__all__ = ["openapi_config", "openapi_json"]
+__all__ = [
+    "CREATED_EVENT_RESPONSES",
+    "QUERY_DOCUMENT_RESPONSES",
+    "document_problems",
+    "openapi_config",
+    "openapi_json",
+]
+
+#: The ``200`` of the handlers that answer an ``EPCISQueryDocument`` (encoded by
+#: ``medtrace.api.negotiation``, so Litestar only sees ``bytes``): a JSON-LD object by default.
+QUERY_DOCUMENT_RESPONSES: Final = {
+    200: ResponseSpec(
+        data_container=dict[str, Any],
+        generate_examples=False,
+        description="An EPCISQueryDocument (JSON-LD by default; JSON or XML by Accept)",
+        media_type="application/ld+json",
+    )
+}
+#: The ``201`` of ``POST /events``: the stored event, JSON-LD.
+CREATED_EVENT_RESPONSES: Final = {
+    201: ResponseSpec(
+        data_container=dict[str, Any],
+        generate_examples=False,
+        description="The stored event (JSON-LD); Location names it",
+        media_type="application/ld+json",
+    )
+}
+
+#: The problem statuses every operation may answer, and those by kind of operation.
+_EVERYWHERE: Final = {
+    400: "Invalid request or query parameter (ValidationException, QueryParameterException)",
+    401: "No or an unknown API key or token (SecurityException)",
+    406: "The Accept header names no media type served here (NotAcceptableException)",
+    500: "Unexpected server error, answered with a log reference (ImplementationException)",
+}
+_WITH_PATH_PARAMETERS: Final = {404: "No such resource (NoSuchResourceException)"}
+_WRITING: Final = {403: "The organization's role may not write (SecurityException)"}
+_WITH_BODY: Final = {
+    409: "The resource already exists (ResourceAlreadyExistsException)",
+    413: "The request body exceeds the limits (CaptureLimitExceededException)",
+    415: "Unsupported request Content-Type (UnsupportedMediaTypeException)",
+}
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        generate_examples=False,
+        description=description,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _problem_statuses(handler: HTTPRouteHandler) -> Mapping[int, str]:
+    statuses = dict(_EVERYWHERE)
+    if handler.opt.get("exclude_from_auth"):
+        del statuses[401]
+    elif handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses.update(_WRITING)
+    if any("{" in path for path in handler.paths):
+        statuses.update(_WITH_PATH_PARAMETERS)
+    if handler.http_methods & {"POST", "PUT", "PATCH"}:
+        statuses.update(_WITH_BODY)
+    return statuses
+
+
+def document_problems(handlers: Iterable[object]) -> None:
+    """Describe the RFC 7807 problems (``application/problem+json``, :class:`Problem`) in
+    the responses of every documented HTTP handler, beside the ones it declares itself.
+
+    The exception handlers (``medtrace.api.errors``) answer every error in that shape, so
+    Litestar's own ``400`` description (``application/json``, its validation body) is
+    replaced. Idempotent: handlers are module-level and shared by every application.
+    """
+    for handler in handlers:
+        if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+            continue
+        own = dict(handler.responses or {})
+        problems = {
+            status: _problem(text)
+            for status, text in _problem_statuses(handler).items()
+            if status not in own or own[status].data_container is Problem
+        }
+        handler.responses = {**own, **problems}
+
 
 _DESCRIPTION = """\
 medtrace: track and trace for medicines. This service implements the EPCIS 2.0 REST binding

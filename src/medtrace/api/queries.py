@@ -22,6 +22,7 @@ from litestar.params import FromPath, RawBody
 from medtrace.api import common, negotiation, service_sql
 from medtrace.api.errors import ApiError
 from medtrace.api.events_rest import respond_events
+from medtrace.api.openapi import QUERY_DOCUMENT_RESPONSES
 from medtrace.epcis.errors import QueryParameterError
 from medtrace.epcis.query import NamedQuery, parse_query_body
 
@@ -177,6 +178,7 @@ def _query_events(request: Request[Any, Any, Any], query_name: FromPath[str]) ->
     summary="Run a named query",
     tags=["Queries", "Events"],
     media_type="application/ld+json",
+    responses=QUERY_DOCUMENT_RESPONSES,
 )
 async def query_events(
     request: Request[Any, Any, Any], query_name: FromPath[str]
