@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import sqlalchemy as sa
+
+from medtrace.store.engine import create_store_engine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFORMANCE_DIR = REPO_ROOT.parent / "shared" / "conformance"
@@ -64,3 +69,42 @@ def postgres_url() -> str:
     url = os.environ.get("MEDTRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     require(_reachable(url), f"PostgreSQL not reachable at {url} (set MEDTRACE_TEST_POSTGRES_URL)")
     return url
+
+
+#: Store-backed tests run on both backends; the PostgreSQL ones carry the ``postgres`` marker.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    parts = urlsplit(url)
+    query = f"{parts.query}&search_path={schema}" if parts.query else f"search_path={schema}"
+    return urlunsplit(parts._replace(query=query))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend under test."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for ``backend``.
+
+    SQLite: a file in ``tmp_path``. PostgreSQL: a new schema on the test server, selected with
+    ``?search_path=`` (so the URL also works in child processes), dropped afterwards.
+    """
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'medtrace.sqlite'}"
+        return
+    server: str = request.getfixturevalue("postgres_url")
+    schema = f"t_{uuid.uuid4().hex}"
+    admin = create_store_engine(server)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        yield _with_search_path(server, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

@@ -11,58 +11,22 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from medtrace.api.app import create_app
 from medtrace.api.settings import ApiSettings
-from medtrace.store.engine import create_store_engine
 from medtrace.store.principal import Role
 from medtrace.store.repository import Repository
 from medtrace.store.tenancy import create_api_key, create_organization
 
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 OPERATOR_GLN = "0614141000005"
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = f"{parts.query}&search_path={schema}" if parts.query else f"search_path={schema}"
-    return urlunsplit(parts._replace(query=query))
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """The backend under test."""
-    return str(request.param)
-
-
-@pytest.fixture
-def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database for ``backend``."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'api.sqlite'}"
-        return
-    server: str = request.getfixturevalue("postgres_url")
-    schema = f"t_{uuid.uuid4().hex}"
-    admin = create_store_engine(server)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        yield _with_search_path(server, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @dataclass
