@@ -235,8 +235,32 @@ def _fill_one(_company_prefix: str) -> str:
     return "0"
 
 
+class _GtinUrn(EpcUri):
+    """What the GTIN-based URNs share (SGTIN, LGTIN): ``CP.IR.<serial or lot>`` (EPC TDS 2.1 §6.3.1,
+    §6.4.1): 13 digits of company prefix and indicator + item reference, the GTIN recomputed."""
+
+    __slots__ = ()
+
+    company_prefix: str
+    item_reference: str
+
+    def _check_gtin_part(self) -> None:
+        _check_numeric_pair(
+            self.company_prefix,
+            self.item_reference,
+            total=13,
+            what="indicator digit and item reference",
+            urn=f"{self.prefix()}{'.'.join(self.fields())}",
+        )
+
+    @property
+    def gtin(self) -> Gtin:
+        """The GTIN-14 with its check digit recomputed."""
+        return Gtin.from_parts(self.company_prefix, self.item_reference)
+
+
 @dataclass(frozen=True, slots=True)
-class SgtinUrn(EpcUri):
+class SgtinUrn(_GtinUrn):
     """``urn:epc:id:sgtin:CP.IR.S``: a serialised GTIN (EPC TDS 2.1 §6.3.1).
 
     >>> SgtinUrn("0614141", "812345", "6789").gtin
@@ -253,23 +277,11 @@ class SgtinUrn(EpcUri):
     PATTERN_FILL: ClassVar[tuple[Callable[[str], str], ...]] = (_fill_to(13), _fill_one)
 
     def __post_init__(self) -> None:
-        urn = f"{self.prefix()}{self.company_prefix}.{self.item_reference}.{self.serial}"
-        _check_numeric_pair(
-            self.company_prefix,
-            self.item_reference,
-            total=13,
-            what="indicator digit and item reference",
-            urn=urn,
-        )
+        self._check_gtin_part()
         validate_serial(self.serial)
 
     def fields(self) -> tuple[str, ...]:
         return (self.company_prefix, self.item_reference, self.serial)
-
-    @property
-    def gtin(self) -> Gtin:
-        """The GTIN-14 with its check digit recomputed."""
-        return Gtin.from_parts(self.company_prefix, self.item_reference)
 
     def to_key(self) -> Sgtin:
         """The :class:`~medtrace.gs1.product.Sgtin` this URN names."""
@@ -289,7 +301,7 @@ class SgtinUrn(EpcUri):
 
 
 @dataclass(frozen=True, slots=True)
-class LgtinUrn(EpcUri):
+class LgtinUrn(_GtinUrn):
     """``urn:epc:class:lgtin:CP.IR.LOT``: a GTIN with a batch/lot (EPC TDS 2.1 §6.4.1).
 
     >>> str(LgtinUrn.parse("urn:epc:class:lgtin:4012345.012345.998877").to_key())
@@ -307,23 +319,11 @@ class LgtinUrn(EpcUri):
     PATTERN_FILL: ClassVar[tuple[Callable[[str], str], ...]] = (_fill_to(13), _fill_one)
 
     def __post_init__(self) -> None:
-        urn = f"{self.prefix()}{self.company_prefix}.{self.item_reference}.{self.lot}"
-        _check_numeric_pair(
-            self.company_prefix,
-            self.item_reference,
-            total=13,
-            what="indicator digit and item reference",
-            urn=urn,
-        )
+        self._check_gtin_part()
         validate_lot(self.lot)
 
     def fields(self) -> tuple[str, ...]:
         return (self.company_prefix, self.item_reference, self.lot)
-
-    @property
-    def gtin(self) -> Gtin:
-        """The GTIN-14 with its check digit recomputed."""
-        return Gtin.from_parts(self.company_prefix, self.item_reference)
 
     def to_key(self) -> Lgtin:
         """The :class:`~medtrace.gs1.product.Lgtin` this URN names."""
