@@ -53,6 +53,7 @@ WORKLOADS: Final[dict[str, str]] = {
     "epcis_parse": "benchmarks.epcis_parse",
     "store_capture": "benchmarks.store_capture",
     "store_query": "benchmarks.store_query",
+    "http_load": "benchmarks.http_load",
 }
 
 _PACKAGES: Final = ("medtrace", "lxml", "orjson", "msgspec", "ijson")

@@ -52,6 +52,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,6 +60,8 @@ from typing import Final, TypeVar
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -353,11 +356,7 @@ def _flat(scope: OrgScope, item: ColumnElement[int], dialect: str) -> ColumnElem
     return sa.or_(*options)
 
 
-def custody_condition(
-    principal: Principal, item: ColumnElement[int], dialect: str
-) -> ColumnElement[bool]:
-    """The identifier ``item`` (an ``epc_id`` column) was in the principal's custody."""
-    scope = scope_of(principal)
+def _custody(scope: OrgScope, item: ColumnElement[int], dialect: str) -> ColumnElement[bool]:
     if not scope.locations:
         return sa.false()
     if dialect == "sqlite":
@@ -365,11 +364,15 @@ def custody_condition(
     return _reached(scope, item, [], NESTING, dialect)
 
 
-def visible_condition(principal: Principal | None, dialect: str) -> ColumnElement[bool] | None:
-    """The condition on ``event`` rows ``principal`` may see; ``None`` when unrestricted."""
-    if principal is None or principal.sees_everything:
-        return None
-    scope = scope_of(principal)
+def custody_condition(
+    principal: Principal, item: ColumnElement[int], dialect: str
+) -> ColumnElement[bool]:
+    """The identifier ``item`` (an ``epc_id`` column) was in the principal's custody."""
+    return _custody(scope_of(principal), item, dialect)
+
+
+def _visible_expression(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
+    """The visibility rules of the module docstring as one SQLAlchemy expression on ``event``."""
     options = [_captured_by(scope, event), names_org(scope, event, dialect)]
     if scope.key_prefixes:
         ee = event_epc.alias()
@@ -390,11 +393,75 @@ def visible_condition(principal: Principal | None, dialect: str) -> ColumnElemen
             .where(
                 held.c.seq == event.c.seq,
                 held.c.role.in_(_INSTANCE_ROLES),
-                custody_condition(principal, held.c.epc_id, dialect),
+                _custody(scope, held.c.epc_id, dialect),
             )
             .correlate_except(held)
         )
     return sa.or_(*options)
+
+
+#: Dialects that render the cached conditions (``named`` parameters: ``:name`` markers).
+_RENDERERS: Final = {
+    "sqlite": sqlite_dialect.dialect(paramstyle="named"),
+    "postgresql": postgresql_dialect.base.PGDialect(paramstyle="named"),  # type: ignore[no-untyped-call]
+}
+_BIND: Final = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def _render(condition: ColumnElement[bool], dialect: str) -> tuple[str, dict[str, object]]:
+    """``condition`` (on ``event``) as SQL text with ``:vis_*`` parameters, and their values.
+
+    The parameters are renamed ``vis_*`` so that they cannot collide with those of the
+    enclosing statement; values stay bound (SQLite plans literal constants differently, and
+    much worse, than the parameterised statement).
+    """
+    statement = sa.select(event.c.seq).where(condition)
+    compiled = statement.compile(
+        dialect=_RENDERERS[dialect], compile_kwargs={"render_postcompile": True}
+    )
+    head, found, where = str(compiled).partition("\nWHERE ")
+    if not found or "WHERE" in head:  # pragma: no cover - the select above has one WHERE
+        raise RuntimeError(f"unexpected rendering of a visibility condition: {head!r}")
+    values = {f"vis_{name}": value for name, value in compiled.params.items()}
+    text = _BIND.sub(lambda match: f":vis_{match.group(1)}", where)
+    missing = set(_BIND.findall(text)) - set(values)
+    if missing:  # pragma: no cover - every marker comes from compiled.params
+        raise RuntimeError(f"visibility condition: no values for {sorted(missing)}")
+    return f"({text})", values
+
+
+@lru_cache(maxsize=256)
+def _visible_sql(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
+    """:func:`_visible_expression` rendered once to SQL text, per organization and dialect.
+
+    The expression has hundreds of nodes (the custody rule alone is a few dozen correlated
+    subqueries); building it and computing its SQLAlchemy cache key took tens of milliseconds
+    per query. As text (:func:`_render`) its cache key is cheap, and the database's statement
+    cache sees the same SQL for every query of the organization.
+    """
+    text, values = _render(_visible_expression(scope, dialect), dialect)
+    return sa.and_(sa.text(text).bindparams(**values))
+
+
+@lru_cache(maxsize=256)
+def _custody_sql(scope: OrgScope, dialect: str) -> tuple[str, dict[str, object]]:
+    """:func:`_custody` of the parameter ``:vis_custody_item`` rendered once (see above)."""
+    item = sa.bindparam("custody_item", 0, type_=sa.BigInteger)
+    return _render(_custody(scope, item, dialect), dialect)
+
+
+def visible_condition(principal: Principal | None, dialect: str) -> ColumnElement[bool] | None:
+    """The condition on ``event`` rows ``principal`` may see; ``None`` when unrestricted.
+
+    The condition refers to the ``event`` table itself (not an alias): use it in statements
+    whose ``FROM`` has ``event`` under its own name.
+    """
+    if principal is None or principal.sees_everything:
+        return None
+    scope = scope_of(principal)
+    if dialect in _RENDERERS:
+        return _visible_sql(scope, dialect)
+    return _visible_expression(scope, dialect)
 
 
 # --------------------------------------------------------------------------- checks
@@ -407,8 +474,16 @@ def _chunks(values: Sequence[_T]) -> Iterable[list[_T]]:
 
 def in_custody(conn: Connection, principal: Principal, epc_id: int) -> bool:
     """Whether the identifier ``epc_id`` was ever in the principal's custody."""
-    condition = custody_condition(principal, sa.literal(epc_id, sa.BigInteger), conn.dialect.name)
-    return bool(conn.execute(sa.select(condition)).scalar())
+    dialect = conn.dialect.name
+    if dialect not in _RENDERERS:
+        condition = custody_condition(principal, sa.literal(epc_id, sa.BigInteger), dialect)
+        return bool(conn.execute(sa.select(condition)).scalar())
+    scope = scope_of(principal)
+    if not scope.locations:
+        return False
+    text, values = _custody_sql(scope, dialect)
+    clause = sa.text(text).bindparams(**{**values, "vis_custody_item": epc_id})
+    return conn.execute(sa.select(sa.literal(1)).where(clause)).first() is not None
 
 
 def visible_event_ids(conn: Connection, principal: Principal, event_ids: Sequence[str]) -> set[str]:

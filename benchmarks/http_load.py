@@ -1,0 +1,613 @@
+"""Workload ``http_load``: the HTTP service under a load generator in another process (``wrk``).
+
+What it measures, against ``medtrace serve`` started as a user starts it (``--workers`` = the
+machine's cores), with `wrk <https://github.com/wg/wrk>`_ (Debian package ``wrk``) as the client:
+
+``vrs``
+    DSCSA verification requests, ``GET /verify/01/{gtin}/10/{lot}/21/{serial}?exp=…&linkType=
+    verificationService&context=dscsaSaleableReturn&reqGLN=…&corrUUID=…``, for random packs of
+    the repository, asked by a wholesaler's API key (each request is answered from item state
+    and written to the audit log before the answer is sent);
+``events``
+    ``GET /events?MATCH_anyEPC=<SGTIN URN>&perPage=100`` for random packs, asked by the
+    manufacturer that captured them (an operator: the visibility rules apply);
+``capture``
+    ``POST /capture`` of generated DSCSA documents, timed from the first byte sent to the job
+    reported finished (``GET /capture/{id}``), against ``Repository.capture`` of the same
+    documents in a fresh process (the repository's own capture rate), each into a fresh store.
+
+The repository for ``vrs`` and ``events`` is the one :mod:`benchmarks.store_query` builds
+(``--scale small``: 1 document, ~1M ``event_epc`` rows, ~0.5M items; ``--scale full``: 10
+documents, ~10M rows, ~5M items), copied before each run so the cached store stays clean. The
+run adds three organizations (the manufacturer owning the documents' GS1 Company Prefixes, a
+wholesaler, a regulator) and their API keys to the copy.
+
+Each figure is the median of ``--runs`` runs of ``DURATION`` seconds after a warm-up; every run
+is one ``wrk`` process (one thread, ``CONNECTIONS`` connections, each connection cycling
+through its own slice of the request list). wrk shares the machine's cores with the server, as
+any client on the same host would; latency percentiles are wrk's (from send to full response).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from benchmarks import RunOptions, data_dir, load_average, median, now_utc, run_worker
+from benchmarks.epcis_parse import ensure_input
+from benchmarks.store_capture import (
+    header_lines,
+    new_schema_name,
+    pg_create_schema,
+    pg_drop_schema,
+    pg_location,
+    postgres_version,
+    verdict,
+)
+from benchmarks.store_query import DOCUMENTS, build
+from benchmarks.store_query import _sqlite_store as store_query_sqlite
+from medtrace.gs1 import Gln
+from medtrace.store import schema
+from medtrace.store.principal import Role
+from medtrace.store.repository import Repository
+from medtrace.store.tenancy import create_api_key, create_organization
+
+NAME: Final = "http_load"
+DESCRIPTION: Final = (
+    "HTTP service under wrk: DSCSA VRS verify, GET /events?MATCH_anyEPC, POST /capture vs "
+    "the repository's capture rate"
+)
+TARGETS: Final = {"vrs_rps": 3000.0, "vrs_p99_ms": 50.0, "events_p99_ms": 20.0, "capture": 0.8}
+#: Seconds per measured wrk run, per scale (plus a warm-up of a third of it).
+DURATION: Final = {"small": 10, "full": 30}
+CONNECTIONS: Final = {"vrs": 32, "events": 16}
+#: Distinct requests per scenario (random packs).
+SAMPLES: Final = 20_000
+#: The capture comparison: documents of this size (MB), per scale.
+CAPTURE_DOCS: Final = {"small": (5.0, 2), "full": (20.0, 3)}
+_WHOLESALER_GLN: Final = "0860000000017"
+_MANUFACTURER_GLN: Final = "0300000000018"
+_BENCH_TAG: Final = "http-load"
+
+
+# --------------------------------------------------------------------------- the repository
+
+
+def _checkpointed_copy(source: Path, target: Path) -> None:
+    """Copy a SQLite store after folding its WAL into the main file."""
+    with contextlib.closing(sqlite3.connect(source)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _glns_ok() -> None:
+    Gln.parse(_WHOLESALER_GLN)
+    Gln.parse(_MANUFACTURER_GLN)
+
+
+def prepare_store(location: str) -> dict[str, str]:
+    """Add the benchmark's organizations and keys to the store; their API keys by role."""
+    _glns_ok()
+    with Repository.open(location) as repo:
+        with repo.engine.connect() as conn:
+            gtins = [
+                str(g)
+                for (g,) in conn.execute(
+                    sa.select(schema.item_state.c.gtin)
+                    .where(schema.item_state.c.kind == "sgtin")
+                    .distinct()
+                )
+            ]
+        # the generator's GTINs are "0" + 7-digit company prefix ("03" + labeler) + item + check
+        prefixes = sorted({gtin[1:8] for gtin in gtins})
+        suffix = uuid.uuid4().hex[:8]
+        maker = create_organization(
+            repo.engine,
+            name=f"{_BENCH_TAG} manufacturer {suffix}",
+            role=Role.OPERATOR,
+            glns=[_MANUFACTURER_GLN],
+            company_prefixes=prefixes,
+        )
+        buyer = create_organization(
+            repo.engine,
+            name=f"{_BENCH_TAG} wholesaler {suffix}",
+            role=Role.OPERATOR,
+            glns=[_WHOLESALER_GLN],
+        )
+        return {
+            "manufacturer": create_api_key(repo.engine, maker.org_id)[1],
+            "wholesaler": create_api_key(repo.engine, buyer.org_id)[1],
+        }
+    # the store_query captures ran as the installation; the manufacturer sees them because
+    # they name its products (store.visibility rule 3), the wholesaler verifies by key + GLN
+
+
+def sample_packs(location: str, count: int, rng: random.Random) -> list[tuple[str, ...]]:
+    """``count`` random packs: ``(gtin, serial, lot, expiry YYYY-MM-DD)``."""
+    st = schema.item_state
+    found: dict[int, tuple[str, ...]] = {}
+    with Repository.open(location) as repo, repo.engine.connect() as conn:
+        top = int(conn.execute(sa.select(sa.func.max(schema.epc.c.id))).scalar_one())
+        while len(found) < count:
+            ids = sorted({rng.randint(1, top) for _ in range(2 * (count - len(found)))})
+            for start in range(0, len(ids), 900):
+                rows = conn.execute(
+                    sa.select(st.c.epc_id, st.c.gtin, st.c.serial, st.c.lot, st.c.expiry).where(
+                        st.c.epc_id.in_(ids[start : start + 900]),
+                        st.c.kind == "sgtin",
+                        st.c.lot.is_not(None),
+                        st.c.expiry.is_not(None),
+                    )
+                )
+                for epc_id, gtin, serial, lot, expiry in rows:
+                    found.setdefault(int(epc_id), (gtin, serial, lot, expiry))
+    packs = list(found.values())
+    rng.shuffle(packs)
+    return packs[:count]
+
+
+def vrs_paths(packs: list[tuple[str, ...]]) -> list[str]:
+    """The GS1 Digital Link verification requests of ``packs`` (one corrUUID each)."""
+    paths = []
+    for gtin, serial, lot, expiry in packs:
+        exp = expiry[2:4] + expiry[5:7] + expiry[8:10]
+        paths.append(
+            f"/verify/01/{gtin}/10/{quote(lot, safe='')}/21/{quote(serial, safe='')}"
+            f"?exp={exp}&linkType=verificationService&context=dscsaSaleableReturn"
+            f"&reqGLN={_WHOLESALER_GLN}&corrUUID={uuid.UUID(int=random.getrandbits(128))}"
+        )
+    return paths
+
+
+def event_paths(packs: list[tuple[str, ...]]) -> list[str]:
+    """``GET /events?MATCH_anyEPC=`` for the SGTIN URN of each pack."""
+    paths = []
+    for gtin, serial, _lot, _expiry in packs:
+        urn = f"urn:epc:id:sgtin:{gtin[1:8]}.{gtin[0]}{gtin[8:13]}.{quote(serial, safe='')}"
+        paths.append(f"/events?MATCH_anyEPC={quote(urn, safe=':')}&perPage=100")
+    return paths
+
+
+# --------------------------------------------------------------------------- server and client
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(location: str, workers: int, log_file: Path) -> Iterator[str]:
+    """``medtrace serve`` on a free port in a child process; yields its base URL."""
+    port = _free_port()
+    medtrace = Path(sys.executable).with_name("medtrace")
+    cmd = [str(medtrace), "serve", "--db", location, "--port", str(port)]
+    cmd += ["--workers", str(workers)]
+    env = dict(os.environ)
+    with log_file.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, proc, log_file)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a stuck shutdown
+                proc.kill()
+                proc.wait()
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log_file: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log_file.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/openapi.json", timeout=2):  # noqa: S310
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {url} not ready in 60 s:\n{log_file.read_text()}")
+
+
+_LUA: Final = """
+local paths = {%(paths)s}
+local counter = 0
+local token = "%(token)s"
+setup = function(thread) end
+init = function(args) counter = 0 end
+request = function()
+  counter = counter + 1
+  local path = paths[(counter %% #paths) + 1]
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p90_us":%%d,"p99_us":%%d,"max_us":%%d,' ..
+    '"mean_us":%%d,"connect_errors":%%d,"read_errors":%%d,"write_errors":%%d,' ..
+    '"status_errors":%%d,"timeouts":%%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status,
+    e.timeout))
+end
+"""
+
+
+def wrk_script(paths: list[str], token: str, directory: Path, name: str) -> Path:
+    """A wrk Lua script cycling through ``paths`` with ``token``."""
+    body = ",\n".join(json.dumps(path) for path in paths)
+    script = directory / f"{name}.lua"
+    script.write_text(_LUA % {"paths": body, "token": token})
+    return script
+
+
+def run_wrk(url: str, script: Path, *, connections: int, seconds: int) -> dict[str, Any]:
+    """One wrk run; its summary (latencies in µs, requests, errors) and requests/s."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed (Debian: apt-get install -y wrk)")
+    cmd = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script)]
+    proc = subprocess.run(
+        [*cmd, url], capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr}{proc.stdout}")
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"wrk printed no summary:\n{proc.stdout}")
+    summary: dict[str, Any] = json.loads(lines[-1])
+    summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)
+    summary["errors"] = sum(
+        summary[k]
+        for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
+    )
+    return summary
+
+
+def _check_one(url: str, path: str, token: str, expect: Callable[[dict[str, Any]], bool]) -> None:
+    """One request before the load: the scenario answers what it should (not a 4xx)."""
+    request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        body = json.loads(response.read())
+    if not expect(body):
+        raise RuntimeError(f"unexpected answer to {path}: {str(body)[:300]}")
+
+
+def _scenario(
+    url: str,
+    script: Path,
+    *,
+    connections: int,
+    seconds: int,
+    runs: int,
+    log: Callable[[str], None],
+    name: str,
+) -> dict[str, Any]:
+    run_wrk(url, script, connections=connections, seconds=max(3, seconds // 3))  # warm-up
+    samples = []
+    for i in range(runs):
+        load = load_average()
+        sample = run_wrk(url, script, connections=connections, seconds=seconds)
+        sample["load_average"] = load
+        samples.append(sample)
+        log(
+            f"  {name} run {i + 1}/{runs}: {sample['rps']:,.0f} req/s, p50 "
+            f"{sample['p50_us'] / 1000:.1f} ms, p99 {sample['p99_us'] / 1000:.1f} ms, "
+            f"{sample['errors']} errors, load {load[:1]}"
+        )
+    return {
+        "rps": round(median([s["rps"] for s in samples]), 1),
+        "p50_ms": round(median([s["p50_us"] for s in samples]) / 1000, 2),
+        "p90_ms": round(median([s["p90_us"] for s in samples]) / 1000, 2),
+        "p99_ms": round(median([s["p99_us"] for s in samples]) / 1000, 2),
+        "max_ms": round(median([s["max_us"] for s in samples]) / 1000, 2),
+        "errors": sum(s["errors"] for s in samples),
+        "requests": sum(s["requests"] for s in samples),
+        "connections": connections,
+        "seconds": seconds,
+        "runs": samples,
+    }
+
+
+# --------------------------------------------------------------------------- capture over HTTP
+
+
+def _post_capture(url: str, path: Path, token: str) -> str:
+    data = path.read_bytes()
+    request = urllib.request.Request(  # noqa: S310
+        url + "/capture",
+        data=data,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/xml"},
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
+        location = response.headers["Location"]
+    if not location:
+        raise RuntimeError("POST /capture answered without Location")
+    return str(location)
+
+
+def _wait_job(url: str, location: str, token: str) -> dict[str, Any]:
+    target = location if location.startswith("http") else url + location
+    while True:
+        request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            job: dict[str, Any] = json.loads(response.read())
+        if not job.get("running", True):
+            return job
+        time.sleep(0.05)
+
+
+def _admin_key(location: str) -> str:
+    with Repository.open(location) as repo:
+        org = create_organization(
+            repo.engine, name=f"{_BENCH_TAG} capture {uuid.uuid4().hex[:8]}", role=Role.ADMIN
+        )
+        return create_api_key(repo.engine, org.org_id)[1]
+
+
+def _capture_http(
+    location: str, docs: list[tuple[Path, dict[str, Any]]], workers: int, logs: Path
+) -> dict[str, Any]:
+    token = _admin_key(location)
+    with server(location, workers, logs / "capture-server.log") as url:
+        start = time.perf_counter()
+        jobs = []
+        for path, _expected in docs:
+            job = _wait_job(url, _post_capture(url, path, token), token)
+            jobs.append(job)
+        wall = time.perf_counter() - start
+    with Repository.open(location) as repo, repo.engine.connect() as conn:
+        captured = int(
+            conn.execute(sa.select(sa.func.count()).select_from(schema.event)).scalar_one()
+        )
+    failed = [job for job in jobs if not job.get("success")]
+    if failed:
+        raise RuntimeError(f"capture over HTTP failed: {str(failed[0])[:500]}")
+    return {"wall_s": wall, "captured": captured}
+
+
+def _capture_direct(location: str, docs: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    wall = 0.0
+    captured = 0
+    for path, _expected in docs:
+        sample = run_worker(
+            "benchmarks.store_query",
+            ["build-worker", "--db", location, "--file", str(path)],
+            timeout=7200,
+        )
+        wall += sample["wall_s"]
+        captured += sample["captured"]
+    return {"wall_s": wall, "captured": captured}
+
+
+def _fresh_location(backend: str, directory: Path, name: str) -> tuple[str, Callable[[], None]]:
+    if backend == "sqlite":
+        path = directory / f"{name}.sqlite"
+        return f"sqlite:///{path}", lambda: None
+    schema_name = new_schema_name()
+    pg_create_schema(schema_name)
+    location = pg_location(schema_name)
+    with Repository.open(location, create=True):
+        pass
+    return location, lambda: pg_drop_schema(schema_name)
+
+
+def measure_capture(
+    backend: str, options: RunOptions, workers: int, work: Path, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """HTTP capture vs direct capture of the same documents, each into fresh stores."""
+    size_mb, count = CAPTURE_DOCS[options.scale]
+    docs = [ensure_input("xml12", size_mb, options.seed + 100 + i) for i in range(count)]
+    refs = sum(int(expected["epc_refs"]) for _path, expected in docs)
+    events = sum(int(expected["events"]) for _path, expected in docs)
+    direct_runs, http_runs = [], []
+    for i in range(options.runs):
+        location, drop = _fresh_location(backend, work, f"direct-{i}")
+        try:
+            direct = _capture_direct(location, docs)
+        finally:
+            drop()
+        location, drop = _fresh_location(backend, work, f"http-{i}")
+        try:
+            over_http = _capture_http(location, docs, workers, work)
+        finally:
+            drop()
+        for result in (direct, over_http):
+            if result["captured"] != events:
+                raise RuntimeError(f"captured {result['captured']} of {events} events")
+        direct_runs.append(refs / direct["wall_s"])
+        http_runs.append(refs / over_http["wall_s"])
+        log(
+            f"  capture run {i + 1}/{options.runs}: direct {direct_runs[-1]:,.0f} EPC refs/s, "
+            f"HTTP {http_runs[-1]:,.0f} EPC refs/s, load {load_average()[:1]}"
+        )
+    direct_rate, http_rate = median(direct_runs), median(http_runs)
+    return {
+        "documents": count,
+        "document_mb": size_mb,
+        "events": events,
+        "epc_refs": refs,
+        "direct_refs_per_s": round(direct_rate),
+        "http_refs_per_s": round(http_rate),
+        "ratio": round(http_rate / direct_rate, 3),
+        "direct_runs": [round(x) for x in direct_runs],
+        "http_runs": [round(x) for x in http_runs],
+    }
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+def _store_for(backend: str, options: RunOptions, log: Callable[[str], None]) -> tuple[str, str]:
+    """(location of the read repository, description); builds the store_query store if absent."""
+    if backend != "sqlite":
+        raise RuntimeError("the read scenarios run on the SQLite store (see the module docstring)")
+    cached = store_query_sqlite(options.scale, options.seed)
+    if not cached.exists():
+        log(f"building {cached} ({DOCUMENTS[options.scale]} documents; store_query reuses it)")
+        partial = cached.with_suffix(".partial.sqlite")
+        build(f"sqlite:///{partial}", options.scale, options.seed, log)
+        partial.rename(cached)
+    return str(cached), f"copy of {cached.name}"
+
+
+def _read_scenarios(
+    options: RunOptions, workers: int, work: Path, log: Callable[[str], None]
+) -> dict[str, Any]:
+    cached, described = _store_for("sqlite", options, log)
+    copy = work / "read-store.sqlite"
+    log(f"copying {cached} → {copy}")
+    _checkpointed_copy(Path(cached), copy)
+    location = f"sqlite:///{copy}"
+    keys = prepare_store(location)
+    rng = random.Random(options.seed)
+    packs = sample_packs(location, SAMPLES, rng)
+    with Repository.open(location) as repo, repo.engine.connect() as conn:
+        items = int(
+            conn.execute(sa.select(sa.func.count()).select_from(schema.item_state)).scalar_one()
+        )
+        rows = int(
+            conn.execute(sa.select(sa.func.count()).select_from(schema.event_epc)).scalar_one()
+        )
+    vrs = wrk_script(vrs_paths(packs), keys["wholesaler"], work, "vrs")
+    events = wrk_script(event_paths(packs), keys["manufacturer"], work, "events")
+    seconds = DURATION[options.scale]
+    result: dict[str, Any] = {"store": described, "items": items, "event_epc_rows": rows}
+    with server(location, workers, work / "read-server.log") as url:
+        first = vrs_paths(packs[:1])[0]
+        _check_one(url, first, keys["wholesaler"], lambda body: "data" in body)
+        _check_one(
+            url,
+            event_paths(packs[:1])[0],
+            keys["manufacturer"],
+            lambda body: bool(body.get("epcisBody", {}).get("queryResults")),
+        )
+        for name, script in (("vrs", vrs), ("events", events)):
+            result[name] = _scenario(
+                url,
+                script,
+                connections=CONNECTIONS[name],
+                seconds=seconds,
+                runs=options.runs,
+                log=log,
+                name=name,
+            )
+    return result
+
+
+def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the scenarios on the requested backend(s); the JSON-ready figures."""
+    workers = os.cpu_count() or 1
+    backend = options.backend or "sqlite"
+    with tempfile.TemporaryDirectory(prefix="medtrace-http-", dir=data_dir()) as tmp:
+        work = Path(tmp)
+        result: dict[str, Any] = {
+            "scale": options.scale,
+            "seed": options.seed,
+            "runs": options.runs,
+            "workers": workers,
+            "backend": backend,
+            "wrk": _wrk_version(),
+            "postgres_version": postgres_version() if backend == "postgres" else None,
+            "date": now_utc(),
+        }
+        if backend == "sqlite":
+            result.update(_read_scenarios(options, workers, work, log))
+        result["capture"] = measure_capture(backend, options, workers, work, log)
+    return result
+
+
+def _wrk_version() -> str | None:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    proc = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+    text = (proc.stdout + proc.stderr).strip().splitlines()
+    return text[0] if text else None
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def render(result: dict[str, Any]) -> str:
+    """The Markdown section of ``docs/benchmarks.md``."""
+    lines = header_lines(
+        result,
+        f"`medtrace serve --workers {result['workers']}` on {result['backend']}, load from "
+        f"{result['wrk']} (1 thread) on the same machine, median of {result['runs']} runs.",
+    )
+    if "vrs" in result:
+        lines += [
+            "",
+            (
+                f"Read repository: {result['store']}, {result['items']:,} items, "
+                f"{result['event_epc_rows']:,} `event_epc` rows."
+            ),
+            "",
+            "| scenario | connections | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name in ("vrs", "events"):
+            s = result[name]
+            lines.append(
+                f"| {name} | {s['connections']} | {s['rps']:,.0f} | {s['p50_ms']} | "
+                f"{s['p90_ms']} | {s['p99_ms']} | {s['max_ms']} | {s['errors']} |"
+            )
+    cap = result["capture"]
+    lines += [
+        "",
+        (
+            f"Capture: {cap['documents']} documents of {cap['document_mb']} MB, {cap['events']:,} "
+            f"events, {cap['epc_refs']:,} EPC references, each run into fresh stores:"
+        ),
+        "",
+        "| path | EPC refs/s |",
+        "|---|---:|",
+        f"| `Repository.capture` (fresh process) | {cap['direct_refs_per_s']:,} |",
+        f"| `POST /capture` until the job finished | {cap['http_refs_per_s']:,} |",
+        "",
+        "Targets (issue: on ≥ 4M items, 2 cores):",
+        "",
+        "| target | measured | verdict |",
+        "|---|---:|---|",
+    ]
+    if "vrs" in result:
+        vrs, events = result["vrs"], result["events"]
+        p99_vrs = verdict(vrs["p99_ms"], TARGETS["vrs_p99_ms"], lower_is_better=True)
+        p99_events = verdict(events["p99_ms"], TARGETS["events_p99_ms"], lower_is_better=True)
+        rps_vrs = verdict(vrs["rps"], TARGETS["vrs_rps"])
+        lines += [
+            f"| VRS ≥ 3,000 req/s | {vrs['rps']:,.0f} | {rps_vrs} |",
+            f"| VRS p99 < 50 ms | {vrs['p99_ms']} ms | {p99_vrs} |",
+            f"| events p99 < 20 ms | {events['p99_ms']} ms | {p99_events} |",
+        ]
+    lines.append(
+        f"| POST /capture within 20% of the repository | {cap['ratio']:.0%} of it | "
+        f"{verdict(cap['ratio'], TARGETS['capture'])} |"
+    )
+    return "\n".join(lines)
