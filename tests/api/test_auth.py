@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from litestar.datastructures import State
 from litestar.testing import TestClient
 from tests.api.conftest import Api
 
-from medtrace.api.auth import auth_middleware, require_admin, require_write
+from medtrace.api.auth import KEY_CACHE_SECONDS, auth_middleware, require_admin, require_write
 from medtrace.api.errors import exception_handlers
 from medtrace.store.principal import Role
 from medtrace.store.repository import Repository
@@ -225,3 +226,12 @@ def test_guards(
     assert response.status_code == status, response.text
     if status == 403:
         assert response.json()["type"] == "epcisException:SecurityException"
+
+
+def test_a_revoked_key_is_refused_once_its_cached_principal_expires(app: Api) -> None:
+    token = app.tokens["operator"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.client.get("/events", headers=headers).is_success  # now cached
+    revoke_api_key(app.repo.engine, token.split("_", 2)[1])
+    time.sleep(KEY_CACHE_SECONDS + 0.1)
+    _assert_401(app.client.get("/events", headers=headers))

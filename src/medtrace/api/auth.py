@@ -17,12 +17,20 @@
   only admins administer. Refusals are ``403`` ``SecurityException`` problems.
 
 Credentials are never logged.
+
+An API key's principal is kept in a per-process cache for :data:`KEY_CACHE_SECONDS` (keyed by a
+SHA-256 of the credential, never the credential itself), so that a busy service does not look
+the key up on every request: a revoked key, or a changed organization, takes effect within that
+time. Access tokens are verified every time.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import threading
+import time
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
@@ -51,8 +59,10 @@ from medtrace.store.tenancy import (
 )
 
 __all__ = [
+    "KEY_CACHE_SECONDS",
     "OPEN_PATHS",
     "TOKEN_TTL",
+    "KeyCache",
     "TokenError",
     "TokenResponse",
     "auth_handlers",
@@ -66,6 +76,9 @@ __all__ = [
 OPEN_PATHS: Final = ("^/openapi", "^/docs", "^/oauth/token", "^/health")
 #: Lifetime of the access tokens ``/oauth/token`` issues (seconds).
 TOKEN_TTL: Final = 3600
+#: Seconds an API key's principal is reused without looking the key up again.
+KEY_CACHE_SECONDS: Final = 1.0
+_KEY_CACHE_MAX: Final = 10_000
 _CHALLENGE: Final = 'Bearer realm="medtrace"'
 _NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -108,25 +121,71 @@ def authenticate(engine: Engine, authorization: str | None, api_key: str | None)
     return found
 
 
+class KeyCache:
+    """API key principals for :data:`KEY_CACHE_SECONDS`, by SHA-256 of the request's headers."""
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS, max_entries: int = _KEY_CACHE_MAX) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(authorization: str | None, api_key: str | None) -> bytes | None:
+        """The cache key of an API key credential (``None`` for tokens and missing headers)."""
+        credential = authorization if authorization is not None else api_key
+        if credential is None or "mt_" not in credential:
+            return None
+        return hashlib.sha256(f"{authorization}\x00{api_key}".encode()).digest()
+
+    def get(self, key: bytes) -> Principal | None:
+        """The cached principal while fresh."""
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: bytes, principal: Principal) -> None:
+        """Remember ``principal`` for the next :data:`KEY_CACHE_SECONDS`."""
+        with self._lock:
+            if len(self._entries) >= self._max:
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= self._max:
+                    self._entries.clear()
+            self._entries[key] = (time.monotonic() + self._ttl, principal)
+
+
 class _AuthenticationMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``request.user`` to the :class:`Principal` of the request's credential."""
 
-    def __init__(self, app: ASGIApp, engine: Engine, exclude: list[str]) -> None:
+    def __init__(self, app: ASGIApp, engine: Engine, exclude: list[str], cache: KeyCache) -> None:
         super().__init__(app, exclude=exclude)
         self._engine = engine
+        self._cache = cache
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
         headers = connection.headers
-        principal = await anyio.to_thread.run_sync(
-            authenticate, self._engine, headers.get("authorization"), headers.get("x-api-key")
-        )
+        authorization, api_key = headers.get("authorization"), headers.get("x-api-key")
+        key = KeyCache.key(authorization, api_key)
+        principal = self._cache.get(key) if key is not None else None
+        if principal is None:
+            principal = await anyio.to_thread.run_sync(
+                authenticate, self._engine, authorization, api_key
+            )
+            if key is not None and principal.key_id is not None:
+                self._cache.put(key, principal)
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
 def auth_middleware(repository: Repository) -> DefineMiddleware:
     """The authentication middleware for the application (see the module docstring)."""
     return DefineMiddleware(
-        _AuthenticationMiddleware, engine=repository.engine, exclude=list(OPEN_PATHS)
+        _AuthenticationMiddleware,
+        engine=repository.engine,
+        exclude=list(OPEN_PATHS),
+        cache=KeyCache(),
     )
 
 

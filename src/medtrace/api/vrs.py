@@ -21,11 +21,19 @@ authenticated (``request.user`` is a :class:`~medtrace.store.principal.Principal
 be one of the requester's GLNs (``403`` otherwise) and may be left out by an organization with
 exactly one GLN. A malformed identifier is a ``400`` problem naming the AI and the value; a GTIN
 of no organization on this responder is a ``404`` problem (see ``docs/verification.md``).
+
+Speed: the item state is read in a worker thread (a read-only transaction), the audit entry goes
+to the process's :class:`medtrace.verify.audit.AuditWriter` (group commit) and the answer is sent
+once the entry is committed; responders by GTIN are cached for a second
+(:class:`medtrace.verify.responder.ResponderCache`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -42,18 +50,19 @@ from medtrace.gs1.digital_link import DigitalLink
 from medtrace.gs1.element_string import Gs1Message
 from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.keys import Gln
-from medtrace.store.engine import write_transaction
 from medtrace.store.principal import Principal
 from medtrace.store.repository import Repository
+from medtrace.verify.audit import AuditWriter, VerificationRecord
 from medtrace.verify.responder import (
     CHECK_CONNECTIVITY,
     VERIFICATION_SERVICE,
     Refused,
+    ResponderCache,
     VerificationRequest,
     VerificationResponse,
+    answer,
     check_connectivity,
     link_type_name,
-    respond,
     responder_for,
 )
 
@@ -99,18 +108,61 @@ def _answer(response: VerificationResponse) -> Response[VerificationResponse]:
     return Response(response, status_code=200, media_type="application/json")
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """An answer (or refusal) and the audit entry to commit before it is sent."""
+
+    result: VerificationResponse | Refused
+    entry: VerificationRecord | None = None
+
+
+@dataclass(slots=True)
+class _Services:
+    """Per-application helpers of the responder (created on first use)."""
+
+    writer: AuditWriter
+    responders: ResponderCache
+
+
+_SERVICES_LOCK: Final = threading.Lock()
+_STATE_KEY: Final = "vrs_services"
+
+
+def services(request: Request[Any, Any, Any]) -> _Services:
+    """The application's audit writer and responder cache (``app.state.vrs_services``)."""
+    state = request.app.state
+    found = state.get(_STATE_KEY)
+    if isinstance(found, _Services):
+        return found
+    with _SERVICES_LOCK:
+        found = state.get(_STATE_KEY)
+        if not isinstance(found, _Services):
+            engine = common.repository(request).engine
+            found = _Services(writer=AuditWriter(engine), responders=ResponderCache())
+            state[_STATE_KEY] = found
+        return found
+
+
+def stop_services(state: Any) -> None:
+    """Flush and stop the audit writer of an application state (lifespan shutdown)."""
+    found = state.get(_STATE_KEY)
+    if isinstance(found, _Services):
+        found.writer.stop()
+
+
 def _run(
     repository: Repository,
     principal: Principal,
     message: Gs1Message,
     params: dict[str, str],
-) -> Response[VerificationResponse]:
-    """Check the parameters, answer the request in one transaction, map a refusal to 404."""
+    responders: ResponderCache,
+) -> _Outcome:
+    """Check the parameters and answer the request from one read transaction."""
     now = dt.datetime.now(dt.UTC)
     link_type = link_type_name(params.get("linkType", VERIFICATION_SERVICE))
     req_gln = _requester_gln(principal, params.get("reqGLN"))
     if link_type == CHECK_CONNECTIVITY:
-        return _connectivity(repository, message, params.get("corrUUID"), now)
+        return _Outcome(_connectivity(repository, message, params.get("corrUUID"), now))
     if link_type != VERIFICATION_SERVICE:
         raise ApiError(
             "ValidationException",
@@ -126,23 +178,32 @@ def _run(
         corr_uuid=params.get("corrUUID"),
         link_type=link_type,
     )
-    with write_transaction(repository.engine) as conn:
-        answer = respond(conn, request, requester=principal, now=now)
-    if isinstance(answer, Refused):
-        raise ApiError("NoSuchResourceException", answer.detail)
-    return _answer(answer)
+    with repository.engine.connect() as conn:
+        result, entry = answer(conn, request, requester=principal, now=now, responders=responders)
+    return _Outcome(result, entry)
+
+
+async def _send(
+    request: Request[Any, Any, Any], outcome: _Outcome
+) -> Response[VerificationResponse]:
+    """Commit the outcome's audit entry, then answer (a refusal is a ``404`` problem)."""
+    if outcome.entry is not None:
+        await asyncio.wrap_future(services(request).writer.submit(outcome.entry))
+    if isinstance(outcome.result, Refused):
+        raise ApiError("NoSuchResourceException", outcome.result.detail)
+    return _answer(outcome.result)
 
 
 def _connectivity(
     repository: Repository, message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
-) -> Response[VerificationResponse]:
+) -> VerificationResponse:
     gln: str | None = None
     gtin = message.get("01") if message is not None else None
     if gtin is not None:
         with repository.engine.connect() as conn:
             responder = responder_for(conn, Gtin.parse(gtin))
         gln = responder.gln if responder is not None else None
-    return _answer(check_connectivity(responder_gln=gln, now=now, corr_uuid=corr_uuid))
+    return check_connectivity(responder_gln=gln, now=now, corr_uuid=corr_uuid)
 
 
 def _query_params(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -169,7 +230,8 @@ def _root(request: Request[Any, Any, Any], principal: Principal) -> Response[Ver
         )
     _requester_gln(principal, params.get("reqGLN"))
     now = dt.datetime.now(dt.UTC)
-    return _connectivity(common.repository(request), None, params.get("corrUUID"), now)
+    connectivity = _connectivity(common.repository(request), None, params.get("corrUUID"), now)
+    return _answer(connectivity)
 
 
 @get(
@@ -192,7 +254,11 @@ async def verify_link(request: Request[Any, Any, Any]) -> Response[VerificationR
     for name, value in link.params:
         params.setdefault(name, value)
     repository = common.repository(request)
-    return await anyio.to_thread.run_sync(_run, repository, principal, link.to_message(), params)
+    responders = services(request).responders
+    outcome = await anyio.to_thread.run_sync(
+        _run, repository, principal, link.to_message(), params, responders
+    )
+    return await _send(request, outcome)
 
 
 @post(
@@ -200,9 +266,8 @@ async def verify_link(request: Request[Any, Any, Any]) -> Response[VerificationR
     tags=_TAGS,
     summary="Verify a raw scan (pharmacy scanner)",
     status_code=200,
-    sync_to_thread=True,
 )
-def verify_scan(
+async def verify_scan(
     request: Request[Any, Any, Any], data: JSONBody[ScanRequest]
 ) -> Response[VerificationResponse]:
     """``POST /verify`` with ``{"scan": "]d2010...21...<GS>10...", "reqGLN": ..}``."""
@@ -222,7 +287,12 @@ def verify_scan(
         )
         if value is not None
     }
-    return _run(common.repository(request), principal, parsed.message, params)
+    repository = common.repository(request)
+    responders = services(request).responders
+    outcome = await anyio.to_thread.run_sync(
+        _run, repository, principal, parsed.message, params, responders
+    )
+    return await _send(request, outcome)
 
 
 vrs_handlers: Final[list[HTTPRouteHandler]] = [verify_link, verify_scan]

@@ -35,17 +35,22 @@ Company Prefix (``organization_identifier``, longest prefix wins): a manufacture
 own products, and ``responderGLN`` is that organization's GLN. A GTIN of no registered
 organization is refused (:class:`Refused`) unless the requester is a regulator or an
 admin, who are answered from the store's item state for every product. Every request, refusals
-included, is recorded in the audit log (:mod:`medtrace.verify.audit`) in the transaction that read
-the item state.
+included, is recorded in the audit log (:mod:`medtrace.verify.audit`): :func:`respond` writes it
+in the transaction that read the item state; the HTTP service reads with :func:`answer` and
+commits the entry through :class:`medtrace.verify.audit.AuditWriter` (group commit) before it
+sends the answer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from functools import lru_cache
+from typing import Any, Final
 from urllib.parse import quote
 
 import msgspec
@@ -74,9 +79,11 @@ __all__ = [
     "FailureReason",
     "Refused",
     "Responder",
+    "ResponderCache",
     "VerificationData",
     "VerificationRequest",
     "VerificationResponse",
+    "answer",
     "assess",
     "check_connectivity",
     "link_type_name",
@@ -287,6 +294,60 @@ def responder_for(conn: Connection, gtin: Gtin) -> Responder | None:
     return Responder(org_id=org_id, gln=None if gln is None else str(gln))
 
 
+class ResponderCache:
+    """:func:`responder_for` answers kept for ``ttl`` seconds (per process).
+
+    Organizations and their company prefixes change rarely; a service answering thousands of
+    verification requests a second asks the same few prefixes again and again. A change (a new
+    manufacturer, a prefix moved) is seen after at most ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 1.0, max_entries: int = 10_000) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._entries: dict[str, tuple[float, Responder | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, gtin: Gtin) -> Responder | None:
+        """The responder for ``gtin``, from the cache while fresh, else from the store."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(gtin.value)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = responder_for(conn, gtin)
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[gtin.value] = (now + self._ttl, found)
+        return found
+
+
+@lru_cache(maxsize=1)
+def _persistent_statement() -> sa.Select[Any]:
+    """The query of :func:`persistent_dispositions`, built once (``:epc_id``, ``:classes``)."""
+    epc, ee, ev = schema.epc, schema.event_epc, schema.event
+    pd = schema.event_persistent_disposition
+    classes = sa.bindparam("classes", expanding=True, type_=sa.String)
+    class_ids = sa.select(epc.c.id).where(epc.c.uri.in_(classes)).scalar_subquery()
+    named = sa.or_(
+        sa.and_(
+            ee.c.epc_id == sa.bindparam("epc_id", type_=sa.BigInteger),
+            ee.c.role.in_(
+                (schema.ROLE_EPC, schema.ROLE_PARENT, schema.ROLE_CHILD, schema.ROLE_OUTPUT)
+            ),
+        ),
+        sa.and_(ee.c.epc_id.in_(class_ids), ee.c.role == schema.ROLE_QUANTITY_CLASS),
+    )
+    return (
+        sa.select(ev.c.event_time, ev.c.seq, pd.c.op, pd.c.disposition)
+        .distinct()
+        .select_from(ee.join(ev, ev.c.seq == ee.c.seq).join(pd, pd.c.seq == ev.c.seq))
+        .where(named, ev.c.error_declared == sa.false())
+        .order_by(ev.c.event_time, ev.c.seq)
+    )
+
+
 def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]:
     """The persistent dispositions in force on ``item`` (EPCIS 2.0 §7.3.5.2.1), canonical.
 
@@ -303,28 +364,10 @@ def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]
             classes.append(
                 canonical_epc(f"https://id.gs1.org/01/{item.gtin}/10/{quote(item.lot, safe='')}")
             )
-    epc, ee, ev = schema.epc, schema.event_epc, schema.event
-    pd = schema.event_persistent_disposition
-    class_ids = sa.select(epc.c.id).where(epc.c.uri.in_(classes)).scalar_subquery()
-    named = sa.or_(
-        sa.and_(
-            ee.c.epc_id == item.epc_id,
-            ee.c.role.in_(
-                (schema.ROLE_EPC, schema.ROLE_PARENT, schema.ROLE_CHILD, schema.ROLE_OUTPUT)
-            ),
-        ),
-        sa.and_(ee.c.epc_id.in_(class_ids), ee.c.role == schema.ROLE_QUANTITY_CLASS),
-    )
-    query = (
-        sa.select(ev.c.event_time, ev.c.seq, pd.c.op, pd.c.disposition)
-        .distinct()
-        .select_from(ee.join(ev, ev.c.seq == ee.c.seq).join(pd, pd.c.seq == ev.c.seq))
-        .where(named, ev.c.error_declared == sa.false())
-        .order_by(ev.c.event_time, ev.c.seq)
-    )
+    rows = conn.execute(_persistent_statement(), {"epc_id": item.epc_id, "classes": classes})
     in_force: set[str] = set()
     events: dict[int, tuple[set[str], set[str]]] = {}
-    for _, seq, op, disposition in conn.execute(query):
+    for _, seq, op, disposition in rows:
         unset, put = events.setdefault(seq, (set(), set()))
         (unset if op == "u" else put).add(to_canonical("disposition", disposition))
     for unset, put in events.values():  # insertion order = (eventTime, seq) order
@@ -408,8 +451,7 @@ def _timestamp(now: dt.datetime) -> str:
     return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _record(
-    conn: Connection,
+def _audit_entry(
     request: VerificationRequest,
     corr_uuid: str,
     now: dt.datetime,
@@ -417,26 +459,48 @@ def _record(
     org_id: str | None,
     responder_gln: str | None,
     data: VerificationData | None,
-) -> None:
-    audit.record(
-        conn,
-        audit.VerificationRecord(
-            time=now,
-            org_id=org_id,
-            req_gln=request.req_gln,
-            corr_uuid=corr_uuid,
-            context=request.context,
-            link_type=request.link_type,
-            gtin=request.gtin.value,
-            serial=request.serial,
-            lot=request.lot,
-            expiry=request.expiry.yymmdd if request.expiry is not None else None,
-            verified=data is not None and data.verified,
-            failure_reason=data.failure_reason if data is not None else None,
-            additional_info=tuple(data.additional_info) if data is not None else (),
-            responder_gln=responder_gln,
-        ),
+) -> audit.VerificationRecord:
+    return audit.VerificationRecord(
+        time=now,
+        org_id=org_id,
+        req_gln=request.req_gln,
+        corr_uuid=corr_uuid,
+        context=request.context,
+        link_type=request.link_type,
+        gtin=request.gtin.value,
+        serial=request.serial,
+        lot=request.lot,
+        expiry=request.expiry.yymmdd if request.expiry is not None else None,
+        verified=data is not None and data.verified,
+        failure_reason=data.failure_reason if data is not None else None,
+        additional_info=tuple(data.additional_info) if data is not None else (),
+        responder_gln=responder_gln,
     )
+
+
+def _verify(
+    conn: Connection,
+    request: VerificationRequest,
+    *,
+    responder_gln: str | None,
+    now: dt.datetime,
+    org_id: str | None,
+) -> tuple[VerificationResponse, audit.VerificationRecord]:
+    moment = _utc(now)
+    item = get_item(conn, request.key)
+    persistent = persistent_dispositions(conn, item) if item is not None else frozenset()
+    data = assess(item, persistent, request, moment.date())
+    corr_uuid = request.corr_uuid or str(uuid.uuid4())
+    entry = _audit_entry(
+        request, corr_uuid, moment, org_id=org_id, responder_gln=responder_gln, data=data
+    )
+    response = VerificationResponse(
+        responder_gln=responder_gln,
+        corr_uuid=corr_uuid,
+        verification_timestamp=_timestamp(moment),
+        data=data,
+    )
+    return response, entry
 
 
 def verify(
@@ -452,18 +516,52 @@ def verify(
     ``org_id`` is the requesting organization (for the audit log); a missing ``corrUUID`` is
     replaced by a fresh UUID so that every answer can be correlated.
     """
-    moment = _utc(now)
-    item = get_item(conn, request.key)
-    persistent = persistent_dispositions(conn, item) if item is not None else frozenset()
-    data = assess(item, persistent, request, moment.date())
-    corr_uuid = request.corr_uuid or str(uuid.uuid4())
-    _record(conn, request, corr_uuid, moment, org_id=org_id, responder_gln=responder_gln, data=data)
-    return VerificationResponse(
-        responder_gln=responder_gln,
-        corr_uuid=corr_uuid,
-        verification_timestamp=_timestamp(moment),
-        data=data,
+    response, entry = _verify(conn, request, responder_gln=responder_gln, now=now, org_id=org_id)
+    audit.record(conn, entry)
+    return response
+
+
+def answer(
+    conn: Connection,
+    request: VerificationRequest,
+    *,
+    requester: Principal,
+    now: dt.datetime,
+    default_responder_gln: str | None = None,
+    responders: ResponderCache | None = None,
+) -> tuple[VerificationResponse | Refused, audit.VerificationRecord]:
+    """The answer to ``request`` for ``requester`` and its audit entry, without writing.
+
+    The caller records the entry (:func:`respond` in the same transaction; the HTTP service
+    through :class:`medtrace.verify.audit.AuditWriter`, committed before the answer is sent).
+    ``responders`` caches :func:`responder_for` (see :class:`ResponderCache`).
+    """
+    responder = (
+        responders.get(conn, request.gtin)
+        if responders is not None
+        else responder_for(conn, request.gtin)
     )
+    if responder is None:
+        if not requester.sees_everything:
+            moment = _utc(now)
+            corr_uuid = request.corr_uuid or str(uuid.uuid4())
+            entry = _audit_entry(
+                request,
+                corr_uuid,
+                moment,
+                org_id=requester.org_id,
+                responder_gln=None,
+                data=None,
+            )
+            refused = Refused(
+                f"GTIN {request.gtin.value}: no organization on this responder owns its GS1 "
+                "Company Prefix, expected a GTIN of a registered manufacturer"
+            )
+            return refused, entry
+        gln = default_responder_gln
+    else:
+        gln = responder.gln
+    return _verify(conn, request, responder_gln=gln, now=now, org_id=requester.org_id)
 
 
 def respond(
@@ -478,30 +576,18 @@ def respond(
 
     :class:`Refused` (recorded like an answer) when no organization owns the GTIN's company
     prefix and the requester is neither regulator nor admin; regulators and admins are then
-    answered with ``default_responder_gln`` (the installation's GLN, if configured).
+    answered with ``default_responder_gln`` (the installation's GLN, if configured). The audit
+    entry is written in ``conn``'s transaction.
     """
-    responder = responder_for(conn, request.gtin)
-    if responder is None:
-        if not requester.sees_everything:
-            moment = _utc(now)
-            corr_uuid = request.corr_uuid or str(uuid.uuid4())
-            _record(
-                conn,
-                request,
-                corr_uuid,
-                moment,
-                org_id=requester.org_id,
-                responder_gln=None,
-                data=None,
-            )
-            return Refused(
-                f"GTIN {request.gtin.value}: no organization on this responder owns its GS1 "
-                "Company Prefix, expected a GTIN of a registered manufacturer"
-            )
-        gln = default_responder_gln
-    else:
-        gln = responder.gln
-    return verify(conn, request, responder_gln=gln, now=now, org_id=requester.org_id)
+    result, entry = answer(
+        conn,
+        request,
+        requester=requester,
+        now=now,
+        default_responder_gln=default_responder_gln,
+    )
+    audit.record(conn, entry)
+    return result
 
 
 def check_connectivity(
