@@ -54,6 +54,7 @@ WORKLOADS: Final[dict[str, str]] = {
     "store_capture": "benchmarks.store_capture",
     "store_query": "benchmarks.store_query",
     "http_load": "benchmarks.http_load",
+    "mixed_load": "benchmarks.mixed_load",
 }
 
 _PACKAGES: Final = ("medtrace", "lxml", "orjson", "msgspec", "ijson")

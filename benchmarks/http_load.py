@@ -91,7 +91,7 @@ _BENCH_TAG: Final = "http-load"
 # --------------------------------------------------------------------------- the repository
 
 
-def _checkpointed_copy(source: Path, target: Path) -> None:
+def checkpointed_copy(source: Path, target: Path) -> None:
     """Copy a SQLite store after folding its WAL into the main file."""
     with contextlib.closing(sqlite3.connect(source)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -239,7 +239,7 @@ local counter = 0
 local token = "%(token)s"
 setup = function(thread) end
 init = function(args) counter = 0 end
-request = function()
+%(delay)srequest = function()
   counter = counter + 1
   local path = paths[(counter %% #paths) + 1]
   return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
@@ -257,11 +257,18 @@ end
 """
 
 
-def wrk_script(paths: list[str], token: str, directory: Path, name: str) -> Path:
-    """A wrk Lua script cycling through ``paths`` with ``token``."""
+def wrk_script(
+    paths: list[str], token: str, directory: Path, name: str, *, delay_ms: int = 0
+) -> Path:
+    """A wrk Lua script cycling through ``paths`` with ``token``.
+
+    ``delay_ms`` paces each connection (wrk waits that long before each of its requests), so
+    that ``connections`` connections offer at most ``connections * 1000 / delay_ms`` requests/s.
+    """
     body = ",\n".join(json.dumps(path) for path in paths)
     script = directory / f"{name}.lua"
-    script.write_text(_LUA % {"paths": body, "token": token})
+    delay = f"delay = function() return {delay_ms} end\n" if delay_ms > 0 else ""
+    script.write_text(_LUA % {"paths": body, "token": token, "delay": delay})
     return script
 
 
@@ -336,7 +343,7 @@ def _scenario(
 # --------------------------------------------------------------------------- capture over HTTP
 
 
-def _post_capture(url: str, path: Path, token: str) -> str:
+def post_capture(url: str, path: Path, token: str) -> str:
     data = path.read_bytes()
     request = urllib.request.Request(  # noqa: S310
         url + "/capture",
@@ -351,18 +358,19 @@ def _post_capture(url: str, path: Path, token: str) -> str:
     return str(location)
 
 
-def _wait_job(url: str, location: str, token: str) -> dict[str, Any]:
+def wait_job(url: str, location: str, token: str, *, once: bool = False) -> dict[str, Any]:
+    """The capture job at ``location`` once it has finished (``once``: as it is now)."""
     target = location if location.startswith("http") else url + location
     while True:
         request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
             job: dict[str, Any] = json.loads(response.read())
-        if not job.get("running", True):
+        if once or not job.get("running", True):
             return job
         time.sleep(0.05)
 
 
-def _admin_key(location: str) -> str:
+def admin_key(location: str) -> str:
     with Repository.open(location) as repo:
         org = create_organization(
             repo.engine, name=f"{_BENCH_TAG} capture {uuid.uuid4().hex[:8]}", role=Role.ADMIN
@@ -373,12 +381,12 @@ def _admin_key(location: str) -> str:
 def _capture_http(
     location: str, docs: list[tuple[Path, dict[str, Any]]], workers: int, logs: Path
 ) -> dict[str, Any]:
-    token = _admin_key(location)
+    token = admin_key(location)
     with server(location, workers, logs / "capture-server.log") as url:
         start = time.perf_counter()
         jobs = []
         for path, _expected in docs:
-            job = _wait_job(url, _post_capture(url, path, token), token)
+            job = wait_job(url, post_capture(url, path, token), token)
             jobs.append(job)
         wall = time.perf_counter() - start
     with Repository.open(location) as repo, repo.engine.connect() as conn:
@@ -463,7 +471,7 @@ def measure_capture(
 # --------------------------------------------------------------------------- the runner
 
 
-def _store_for(backend: str, options: RunOptions, log: Callable[[str], None]) -> tuple[str, str]:
+def read_store(backend: str, options: RunOptions, log: Callable[[str], None]) -> tuple[str, str]:
     """(location of the read repository, description); builds the store_query store if absent."""
     if backend != "sqlite":
         raise RuntimeError("the read scenarios run on the SQLite store (see the module docstring)")
@@ -479,10 +487,10 @@ def _store_for(backend: str, options: RunOptions, log: Callable[[str], None]) ->
 def _read_scenarios(
     options: RunOptions, workers: int, work: Path, log: Callable[[str], None]
 ) -> dict[str, Any]:
-    cached, described = _store_for("sqlite", options, log)
+    cached, described = read_store("sqlite", options, log)
     copy = work / "read-store.sqlite"
     log(f"copying {cached} → {copy}")
-    _checkpointed_copy(Path(cached), copy)
+    checkpointed_copy(Path(cached), copy)
     location = f"sqlite:///{copy}"
     keys = prepare_store(location)
     rng = random.Random(options.seed)
@@ -532,7 +540,7 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
             "runs": options.runs,
             "workers": workers,
             "backend": backend,
-            "wrk": _wrk_version(),
+            "wrk": wrk_version(),
             "postgres_version": postgres_version() if backend == "postgres" else None,
             "date": now_utc(),
         }
@@ -542,7 +550,7 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
     return result
 
 
-def _wrk_version() -> str | None:
+def wrk_version() -> str | None:
     wrk = shutil.which("wrk")
     if wrk is None:
         return None

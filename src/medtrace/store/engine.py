@@ -92,6 +92,14 @@ def normalize_url(location: str | Path) -> sa.URL:
     )
 
 
+#: Connections kept open per engine, and opened beyond that under load (then closed again). A
+#: server process runs its store work in up to 40 threads (anyio's default); with SQLAlchemy's
+#: default of 5 + 10, busy servers opened and closed a connection (and ran the SQLite pragmas)
+#: for a large share of requests.
+POOL_SIZE: Final = 16
+POOL_OVERFLOW: Final = 24
+
+
 def is_sqlite(bind: Engine | Connection) -> bool:
     """Whether ``bind`` talks to SQLite."""
     return bind.dialect.name == "sqlite"
@@ -136,7 +144,9 @@ def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
                 raise StoreConfigError(
                     f"cannot open SQLite database {database!r}: directory {parent} does not exist"
                 )
-            engine = sa.create_engine(url, echo=echo)
+            engine = sa.create_engine(
+                url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+            )
         sa_event.listen(engine, "connect", _sqlite_on_connect)
         sa_event.listen(engine, "begin", _sqlite_on_begin)
         return engine
@@ -151,7 +161,13 @@ def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
     # No ``pool_pre_ping``: it costs one round trip per checkout on every capture and query.
     # A connection the server dropped fails its first statement instead; SQLAlchemy recognises
     # the disconnect, invalidates the whole pool, and the next checkout connects afresh.
-    return sa.create_engine(url.set(query=query), echo=echo, connect_args=connect_args)
+    return sa.create_engine(
+        url.set(query=query),
+        echo=echo,
+        connect_args=connect_args,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+    )
 
 
 @contextmanager

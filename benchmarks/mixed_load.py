@@ -1,0 +1,272 @@
+"""Workload ``mixed_load``: capture and verification at the same time, over HTTP.
+
+A distributor's server receives its suppliers' EPCIS files while pharmacies verify returned
+packs. This workload offers both at once to ``medtrace serve`` (``--workers`` = cores):
+
+* **capture**: a client thread POSTs generated DSCSA documents (:mod:`benchmarks.generate`,
+  ``DOC_MB`` each, every one new) to ``POST /capture`` on a schedule that offers
+  ``CAPTURE_EVENTS_PER_S`` events per second for ``DURATION`` seconds, without waiting for the
+  jobs; afterwards it waits until every job has finished;
+* **verification**: ``wrk`` paced to ``VERIFY_PER_S`` requests per second (``CONNECTIONS``
+  connections, each waiting ``delay`` ms before each request) sends DSCSA VRS requests for random
+  packs of the repository (the :mod:`benchmarks.store_query` store, copied) during the same
+  window.
+
+Reported: the verification rate achieved and its latency percentiles, alone (a baseline of the
+same pacing before the capture starts) and under capture; the capture rate offered, the events
+finished within the window, and the sustained rate (all events over the time until the last
+job finished). Median of ``--runs`` windows, each with fresh documents.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from benchmarks import RunOptions, data_dir, load_average, median, now_utc
+from benchmarks.epcis_parse import ensure_input
+from benchmarks.http_load import (
+    admin_key,
+    checkpointed_copy,
+    post_capture,
+    prepare_store,
+    read_store,
+    run_wrk,
+    sample_packs,
+    server,
+    vrs_paths,
+    wait_job,
+    wrk_script,
+    wrk_version,
+)
+from benchmarks.store_capture import header_lines, verdict
+
+NAME: Final = "mixed_load"
+DESCRIPTION: Final = (
+    "POST /capture at 2,000 events/s while wrk sends 500 DSCSA verifications/s (verify p99)"
+)
+CAPTURE_EVENTS_PER_S: Final = 2000.0
+VERIFY_PER_S: Final = 500.0
+CONNECTIONS: Final = 8
+DURATION: Final = {"small": 20, "full": 60}
+DOC_MB: Final = 1.0
+TARGET_P99_MS: Final = 100.0
+_SEED_BASE: Final = 5000
+
+
+class _Offer(threading.Thread):
+    """POSTs documents on schedule; records when each was sent and its job location."""
+
+    def __init__(
+        self, url: str, token: str, docs: list[tuple[Path, dict[str, Any]]], seconds: float
+    ) -> None:
+        super().__init__(name="capture-offer", daemon=True)
+        self.url, self.token, self.docs, self.seconds = url, token, docs, seconds
+        self.sent: list[tuple[float, str, int]] = []
+        self.error: BaseException | None = None
+        self.started_at = 0.0
+
+    def run(self) -> None:
+        try:
+            self.started_at = due = time.monotonic()
+            for path, expected in self.docs:
+                if due - self.started_at >= self.seconds:
+                    break
+                pause = due - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                location = post_capture(self.url, path, self.token)
+                events = int(expected["events"])
+                self.sent.append((time.monotonic(), location, events))
+                due += events / CAPTURE_EVENTS_PER_S
+        except BaseException as error:  # noqa: BLE001 - reported by the runner
+            self.error = error
+
+
+def _job_finished(url: str, location: str, token: str) -> bool:
+    return bool(wait_job(url, location, token, once=True).get("running") is False)
+
+
+def _window(
+    url: str,
+    token: str,
+    script: Path,
+    docs: list[tuple[Path, dict[str, Any]]],
+    seconds: int,
+) -> dict[str, Any]:
+    offer = _Offer(url, token, docs, seconds)
+    offer.start()
+    verify = run_wrk(url, script, connections=CONNECTIONS, seconds=seconds)
+    offer.join()
+    if offer.error is not None:
+        raise RuntimeError(f"capture offer failed: {offer.error}") from offer.error
+    window_end = offer.started_at + seconds
+    done_in_window = sum(
+        events for _t, location, events in offer.sent if _job_finished(url, location, token)
+    )
+    finished = offer.started_at
+    for _t, location, _events in offer.sent:
+        job = wait_job(url, location, token)
+        if not job.get("success"):
+            raise RuntimeError(f"capture job failed: {str(job)[:500]}")
+        finished = time.monotonic()
+    offered = sum(events for _t, _l, events in offer.sent)
+    return {
+        "verify": verify,
+        "documents": len(offer.sent),
+        "events_offered": offered,
+        "offered_events_per_s": offered / seconds,
+        "events_done_in_window": done_in_window,
+        "window_events_per_s": done_in_window / seconds,
+        "drain_s": max(0.0, finished - window_end),
+        "sustained_events_per_s": offered / (finished - offer.started_at),
+    }
+
+
+def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Baseline verification, then ``--runs`` mixed windows; the JSON-ready figures."""
+    if options.backend not in (None, "sqlite"):
+        raise RuntimeError("mixed_load runs on the SQLite store (see the module docstring)")
+    workers = os.cpu_count() or 1
+    seconds = DURATION[options.scale]
+    per_doc = ensure_input("xml12", DOC_MB, _SEED_BASE)[1]["events"]
+    needed = int(CAPTURE_EVENTS_PER_S * seconds / per_doc) + 2
+    log(f"preparing {needed * options.runs} documents of {DOC_MB} MB (~{per_doc} events each)")
+    batches = [
+        [ensure_input("xml12", DOC_MB, _SEED_BASE + r * needed + i) for i in range(needed)]
+        for r in range(options.runs)
+    ]
+    cached, described = read_store("sqlite", options, log)
+    with tempfile.TemporaryDirectory(prefix="medtrace-mixed-", dir=data_dir()) as tmp:
+        work = Path(tmp)
+        copy = work / "store.sqlite"
+        log(f"copying {cached} → {copy}")
+        checkpointed_copy(Path(cached), copy)
+        location = f"sqlite:///{copy}"
+        keys = prepare_store(location)
+        capture_token = admin_key(location)
+        packs = sample_packs(location, 20_000, random.Random(options.seed))
+        delay = round(CONNECTIONS * 1000 / VERIFY_PER_S)
+        script = wrk_script(vrs_paths(packs), keys["wholesaler"], work, "vrs", delay_ms=delay)
+        with server(location, workers, work / "server.log") as url:
+            run_wrk(url, script, connections=CONNECTIONS, seconds=3)  # warm-up
+            baseline = run_wrk(url, script, connections=CONNECTIONS, seconds=max(5, seconds // 2))
+            log(
+                f"  verification alone: {baseline['rps']:,.0f} req/s, p99 "
+                f"{baseline['p99_us'] / 1000:.1f} ms, load {load_average()[:1]}"
+            )
+            windows = []
+            for i, docs in enumerate(batches):
+                load = load_average()
+                window = _window(url, capture_token, script, docs, seconds)
+                window["load_average"] = load
+                windows.append(window)
+                v = window["verify"]
+                log(
+                    f"  window {i + 1}/{options.runs}: verify {v['rps']:,.0f} req/s p99 "
+                    f"{v['p99_us'] / 1000:.1f} ms ({v['errors']} errors); capture offered "
+                    f"{window['offered_events_per_s']:,.0f} events/s, finished in window "
+                    f"{window['window_events_per_s']:,.0f}/s, sustained "
+                    f"{window['sustained_events_per_s']:,.0f}/s (drained "
+                    f"{window['drain_s']:.0f} s after), load {load[:1]}"
+                )
+    return {
+        "scale": options.scale,
+        "runs": options.runs,
+        "seed": options.seed,
+        "workers": workers,
+        "seconds": seconds,
+        "store": described,
+        "doc_mb": DOC_MB,
+        "events_per_doc": per_doc,
+        "wrk": wrk_version(),
+        "date": now_utc(),
+        "baseline": _latency(baseline),
+        "verify": {
+            "rps": round(median([w["verify"]["rps"] for w in windows]), 1),
+            "p50_ms": round(median([w["verify"]["p50_us"] for w in windows]) / 1000, 2),
+            "p90_ms": round(median([w["verify"]["p90_us"] for w in windows]) / 1000, 2),
+            "p99_ms": round(median([w["verify"]["p99_us"] for w in windows]) / 1000, 2),
+            "max_ms": round(median([w["verify"]["max_us"] for w in windows]) / 1000, 2),
+            "errors": sum(w["verify"]["errors"] for w in windows),
+        },
+        "capture": {
+            key: round(median([w[key] for w in windows]), 1)
+            for key in (
+                "offered_events_per_s",
+                "window_events_per_s",
+                "sustained_events_per_s",
+                "drain_s",
+            )
+        },
+        "windows": windows,
+    }
+
+
+def _latency(sample: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rps": round(sample["rps"], 1),
+        "p50_ms": round(sample["p50_us"] / 1000, 2),
+        "p99_ms": round(sample["p99_us"] / 1000, 2),
+        "errors": sample["errors"],
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    """The Markdown section of ``docs/benchmarks.md``."""
+    v, base, cap = result["verify"], result["baseline"], result["capture"]
+    lines = header_lines(
+        result,
+        f"`medtrace serve --workers {result['workers']}` on SQLite ({result['store']}), "
+        f"{result['wrk']} on the same machine, {result['seconds']} s windows, median of "
+        f"{result['runs']}.",
+    )
+    lines += [
+        (
+            f"Capture offered: {result['doc_mb']} MB documents of {result['events_per_doc']} "
+            f"events on a schedule of {CAPTURE_EVENTS_PER_S:,.0f} events/s; verification paced to "
+            f"{VERIFY_PER_S:,.0f} requests/s ({CONNECTIONS} connections)."
+        ),
+        "",
+        "| | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        (
+            f"| verification alone | {base['rps']:,.0f} | {base['p50_ms']} | | "
+            f"{base['p99_ms']} | | {base['errors']} |"
+        ),
+        (
+            f"| verification during capture | {v['rps']:,.0f} | {v['p50_ms']} | {v['p90_ms']} | "
+            f"{v['p99_ms']} | {v['max_ms']} | {v['errors']} |"
+        ),
+        "",
+        "| capture | events/s |",
+        "|---|---:|",
+        f"| offered | {cap['offered_events_per_s']:,.0f} |",
+        f"| finished within the window | {cap['window_events_per_s']:,.0f} |",
+        (
+            f"| sustained (until the last job finished, {cap['drain_s']:.0f} s after the window) | "
+            f"{cap['sustained_events_per_s']:,.0f} |"
+        ),
+        "",
+        "| target (issue) | measured | verdict |",
+        "|---|---:|---|",
+        (
+            f"| capture 2,000 events/s | {cap['sustained_events_per_s']:,.0f} sustained | "
+            f"{verdict(cap['sustained_events_per_s'], CAPTURE_EVENTS_PER_S)} |"
+        ),
+        (
+            f"| while serving 500 verifications/s (≥ 95% of the paced rate) | {v['rps']:,.0f} | "
+            f"{verdict(v['rps'], VERIFY_PER_S * 0.95)} |"
+        ),
+        (
+            f"| verify p99 < 100 ms | {v['p99_ms']} ms | "
+            f"{verdict(v['p99_ms'], TARGET_P99_MS, lower_is_better=True)} |"
+        ),
+    ]
+    return "\n".join(lines)
