@@ -149,3 +149,80 @@ def test_success_responses_conform(api_schema: OpenApiSchema, target: _Target) -
         .call_and_validate(headers=headers, checks=CHECKS)
     )
     assert ran.status_code == 200, ran.text
+
+
+NEGOTIATED_ID = "urn:uuid:5d1c2a4e-7f3b-4c8e-9a0d-2b6e1f4c3a78"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        # JSON-LD, the default
+        "application/ld+json",
+        # plain JSON
+        "application/json",
+        # EPCIS 2.0 XML (§9)
+        "application/xml",
+        # XML, text/ flavour
+        "text/xml",
+    ],
+)
+def test_negotiated_answers_conform(
+    api_schema: OpenApiSchema, target: _Target, accept: str
+) -> None:
+    """Every media type an event answer can take is documented (``content_type_conformance``)."""
+    auth = {"Authorization": f"Bearer {target.token}"}
+    epc = "urn:epc:id:sgtin:0614141.107346.negotiated"  # not captured by the other tests
+    body = {"@context": [CONTEXT], **event(eventID=NEGOTIATED_ID, epcList=[epc])}
+    stored = api_schema["/events"]["POST"].Case(body=body, media_type="application/ld+json")
+    assert stored.call(headers=auth).status_code in (201, 409)
+    for path, parameters in [
+        ("/events", {}),
+        ("/events/{rest}", {"rest": NEGOTIATED_ID}),
+        ("/queries/{query_name}/events", {"query_name": "negotiated"}),
+        # the events of a top-level resource member: ``rest`` is ``{id}/events``
+        ("/bizSteps/{rest}", {"rest": "shipping/events"}),
+    ]:
+        if "query_name" in parameters:
+            api_schema["/queries"]["POST"].Case(
+                body={"name": "negotiated", "query": {}}, media_type="application/json"
+            ).call(headers=auth)
+        case = api_schema[path]["GET"].Case(path_parameters=parameters)
+        response = case.call_and_validate(headers={**auth, "Accept": accept}, checks=CHECKS)
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["content-type"][0].split(";")[0] == accept, path
+
+
+def test_capture_and_token_release_conform(api_schema: OpenApiSchema, target: _Target) -> None:
+    """``POST /capture``: ``202`` without content; ``DELETE /nextPageToken/{token}``: ``204``."""
+    auth = {"Authorization": f"Bearer {target.token}"}
+    body = {
+        "@context": [CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2024-05-01T10:00:00Z",
+        "epcisBody": {"eventList": [event(), event(bizStep="receiving")]},
+    }
+    accepted = (
+        api_schema["/capture"]["POST"]
+        .Case(body=body, media_type="application/ld+json")
+        .call_and_validate(headers=auth, checks=CHECKS)
+    )
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.content == b""
+    assert accepted.headers["location"][0].startswith("/capture/")
+    member = (
+        api_schema["/bizSteps/{rest}"]["GET"]
+        .Case(path_parameters={"rest": "shipping"})
+        .call_and_validate(headers=auth, checks=CHECKS)
+    )
+    assert member.status_code == 200, member.text
+    page = api_schema["/eventTypes"]["GET"].Case(query={"perPage": 1}).call(headers=auth)
+    link = page.headers["link"][0]
+    token = link[: link.index(">")].rsplit("nextPageToken=", 1)[1]
+    released = (
+        api_schema["/nextPageToken/{token}"]["DELETE"]
+        .Case(path_parameters={"token": token})
+        .call_and_validate(headers=auth, checks=CHECKS)
+    )
+    assert released.status_code == 204, released.text

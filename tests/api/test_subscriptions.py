@@ -11,6 +11,7 @@ import hmac
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 import sqlalchemy as sa
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 from tests.api.conftest import Api
 from tests.api.test_rest_capture import CONTEXT, event
@@ -31,24 +33,39 @@ SERIAL = "urn:epc:id:sgtin:0614141.107346."
 
 
 class Receiver:
-    """A real webhook endpoint: records (headers, body) of every POST; answers 200."""
+    """A real webhook endpoint: records (headers, body) of every POST; answers 200.
+
+    ``arrived`` / ``answered`` hold the ``time.monotonic()`` of each request's arrival and
+    answer; while ``gate`` is set to an unset event, requests are held until it is set
+    (``entered`` is set when one arrives).
+    """
 
     def __init__(self, port: int = 0) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.arrived: list[float] = []
+        self.answered: list[float] = []
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
         self.port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Receiver:
-        received = self.requests
+        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                receiver.arrived.append(time.monotonic())
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.entered.set()
+                if receiver.gate is not None:
+                    receiver.gate.wait(15)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                self.wfile.flush()
+                receiver.answered.append(time.monotonic())
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 del format, args
@@ -89,17 +106,17 @@ def receiver() -> Iterator[Receiver]:
         running.stop()
 
 
-@pytest.fixture
-def fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fast delivery worker (poll 50 ms, retries from 50 ms)."""
-    monkeypatch.setenv("MEDTRACE_SUBSCRIPTION_POLL", "0.05")
-    monkeypatch.setenv("MEDTRACE_SUBSCRIPTION_RETRY", "0.05")
-    monkeypatch.setenv("MEDTRACE_SUBSCRIPTION_RETRY_MAX", "0.2")
+#: A fast delivery worker (poll 50 ms, retries from 50 ms): ``ApiSettings`` overrides.
+FAST: dict[str, Any] = {
+    "subscription_poll_seconds": 0.05,
+    "subscription_retry_seconds": 0.05,
+    "subscription_retry_max_seconds": 0.2,
+}
 
 
 @pytest.fixture
-def app(fast: None, api_factory: Callable[..., Api]) -> Api:
-    api = api_factory()
+def app(api_factory: Callable[..., Api]) -> Api:
+    api = api_factory(**FAST)
     for who in ("operator", "partner"):
         response = api.client.post(
             "/queries",
@@ -173,6 +190,7 @@ def test_webhook_delivers_signed_documents_in_order(app: Api, receiver: Receiver
         assert headers["gs1-subscription-id"] == sub_id
         results = orjson.loads(body)["epcisBody"]["queryResults"]
         assert (results["subscriptionID"], results["queryName"]) == (sub_id, "shipped")
+    wait_for(lambda: row(app, mine).cursor_seq == head(app))  # committed after the 2xx
     detail = app.client.get(mine, headers=app.auth("operator")).json()
     assert detail["stream"] is True and "lastNotifiedAt" in detail
 
@@ -197,16 +215,15 @@ def test_receiver_down_then_up_delivers_once_in_order(app: Api, receiver: Receiv
 
 
 def test_restart_resumes_without_loss_or_duplicates(
-    fast: None, api_factory: Callable[..., Api], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    api_factory: Callable[..., Api], receiver: Receiver
 ) -> None:
-    monkeypatch.setenv("MEDTRACE_SUBSCRIPTION_WORKER", "0")
-    api = api_factory()  # serves requests; delivers nothing
+    api = api_factory(**FAST, subscription_worker=False)  # serves requests; delivers nothing
     assert api.client.post(
         "/queries", json={"name": "shipped", "query": {}}, headers=api.auth("operator")
     ).is_success
     subscribe(api, receiver.url)
-    monkeypatch.setenv("MEDTRACE_SUBSCRIPTION_WORKER", "1")
-    with TestClient(create_app(api.settings, repository=api.repo)):
+    delivering = replace(api.settings, subscription_worker=True)
+    with TestClient(create_app(delivering, repository=api.repo)):
         capture(api, 0)
         capture(api, 1)
         wait_for(lambda: len(receiver.serials()) >= 2)
@@ -214,7 +231,7 @@ def test_restart_resumes_without_loss_or_duplicates(
     capture(api, 3)
     time.sleep(0.2)
     assert receiver.serials() == ["0", "1"]
-    with TestClient(create_app(api.settings, repository=api.repo)):
+    with TestClient(create_app(delivering, repository=api.repo)):
         wait_for(lambda: len(receiver.serials()) >= 4)
         capture(api, 4)
         wait_for(lambda: len(receiver.serials()) >= 5)
@@ -249,6 +266,74 @@ def test_other_organization_cannot_see_or_delete(app: Api, receiver: Receiver) -
     assert [s["subscriptionID"] for s in listed.json()] == [location.rsplit("/", 1)[1]]
     assert app.client.delete(location, headers=app.auth("operator")).status_code == 204
     assert app.client.get(location, headers=app.auth("operator")).status_code == 404
+
+
+def test_deleting_the_query_unsubscribes_after_the_delivery_in_flight(
+    app: Api, receiver: Receiver
+) -> None:
+    # openapi.yaml DELETE /queries/{queryName}: "Removes a named query and forcibly
+    # unsubscribes all active subscriptions"
+    mine = subscribe(app, receiver.url)
+    other = Receiver().start()
+    try:
+        subscribe(app, other.url, who="partner")  # the partner's own query "shipped"
+        receiver.gate = threading.Event()
+        capture(app, 1)
+        assert receiver.entered.wait(15)  # a delivery is in flight, held by the receiver
+        threading.Timer(0.5, receiver.gate.set).start()
+        response = app.client.delete("/queries/shipped", headers=app.auth("operator"))
+        returned = time.monotonic()
+        assert response.status_code == 204, response.text
+        # the DELETE answered only after the delivery in flight was answered
+        assert receiver.answered and max(receiver.answered) <= returned
+        capture(app, 2)
+        capture(app, 3, who="partner")
+        wait_for(lambda: other.serials() == ["3"])  # the partner's subscription lives on
+        time.sleep(0.3)  # several more polls of the worker
+    finally:
+        other.stop()
+    assert receiver.serials() == ["1"]
+    assert max(receiver.arrived) < returned  # nothing was sent after the DELETE returned
+    assert app.client.get(mine, headers=app.auth("operator")).status_code == 404
+    with app.repo.engine.connect() as conn:
+        left = conn.execute(
+            sa.select(schema.subscription.c.org_id).where(
+                schema.subscription.c.query_name == "shipped"
+            )
+        ).all()
+    assert len(left) == 1  # only the partner's subscription
+    # a new query of the same name starts without subscriptions
+    created = app.client.post(
+        "/queries", json={"name": "shipped", "query": {}}, headers=app.auth("operator")
+    )
+    assert created.status_code == 201
+    listed = app.client.get("/queries/shipped/subscriptions", headers=app.auth("operator"))
+    assert listed.json() == []
+
+
+def test_unsubscribe_waits_for_the_delivery_in_flight(app: Api, receiver: Receiver) -> None:
+    location = subscribe(app, receiver.url)
+    receiver.gate = threading.Event()
+    capture(app, 1)
+    assert receiver.entered.wait(15)
+    threading.Timer(0.5, receiver.gate.set).start()
+    assert app.client.delete(location, headers=app.auth("operator")).status_code == 204
+    returned = time.monotonic()
+    assert receiver.answered and max(receiver.answered) <= returned
+    capture(app, 2)
+    time.sleep(0.3)
+    assert receiver.serials() == ["1"]
+
+
+def test_deleting_the_query_closes_its_websockets(app: Api) -> None:
+    url = "/queries/shipped/events?stream=true"
+    with app.client.websocket_connect(url, headers=app.auth("operator")) as socket:
+        deleted = app.client.delete("/queries/shipped", headers=app.auth("operator"))
+        assert deleted.status_code == 204
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_text(timeout=10)
+    assert closed.value.code == 1000
+    assert "deleted" in closed.value.detail
 
 
 _DEST = "http://127.0.0.1:9/h"

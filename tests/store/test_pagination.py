@@ -7,8 +7,10 @@ from typing import Any
 
 import orjson
 import pytest
+import sqlalchemy as sa
 
 from medtrace.epcis.query import parse_query
+from medtrace.store import page_tokens, schema
 from medtrace.store.pagination import InvalidPageTokenError
 from tests.store.test_query_sql import EVENTS, EX, document, ev
 
@@ -113,3 +115,20 @@ def test_bad_tokens_are_rejected(
         loaded.query(asked, page_token=make_token(token), per_page=2)
     assert raised.value.exception_type == "QueryParameterException"
     assert raised.value.parameter == "nextPageToken"
+
+
+def test_revoked_tokens_are_refused_and_each_token_is_unique(loaded: Repo) -> None:
+    query = parse_query("orderBy=eventTime")
+    mine = loaded.query(query, per_page=2).next_page_token
+    theirs = loaded.query(query, per_page=2).next_page_token
+    assert mine is not None and theirs is not None and mine != theirs
+    page_tokens.revoke(loaded.engine, mine, org_id=None, now=0)
+    page_tokens.revoke(loaded.engine, mine, org_id="again", now=1)  # idempotent
+    with pytest.raises(InvalidPageTokenError, match="invalidated") as raised:
+        loaded.query(query, page_token=mine, per_page=2)
+    assert raised.value.parameter == "nextPageToken"
+    # the same position reached by another client is not affected
+    assert labels(loaded.query(query, page_token=theirs, per_page=2).events)
+    with loaded.engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.page_token_revocation)).all()
+    assert [(r.token_id, r.org_id) for r in rows] == [(page_tokens.token_id(mine), None)]

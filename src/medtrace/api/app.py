@@ -29,6 +29,7 @@ from medtrace.api.capture_worker import CaptureWorker, Spool
 from medtrace.api.errors import exception_handlers
 from medtrace.api.events_rest import event_handlers
 from medtrace.api.negotiation import gs1_headers
+from medtrace.api.next_page_tokens import next_page_token_handlers
 from medtrace.api.openapi import document_problems, openapi_config, openapi_json
 from medtrace.api.queries import query_handlers
 from medtrace.api.resources import resource_handlers
@@ -59,6 +60,7 @@ _OPTIONS: Final = [
     _options("/events", "OPTIONS, GET, POST"),
     _options("/queries", "OPTIONS, GET, POST"),
     _options("/queries/{query_name:str}", "OPTIONS, GET, DELETE"),
+    _options("/nextPageToken/{token:str}", "OPTIONS, DELETE"),
 ]
 
 
@@ -77,7 +79,7 @@ def create_app(settings: ApiSettings, *, repository: Repository | None = None) -
             worker = CaptureWorker(store.engine, spool, poll_seconds=settings.worker_poll_seconds)
             worker.start()
         app.state.worker = worker
-        delivery_settings = DeliverySettings.from_env()
+        delivery_settings = DeliverySettings.of(settings)
         delivery = DeliveryWorker(store.engine, delivery_settings)
         if delivery_settings.enabled:
             delivery.start()
@@ -97,6 +99,7 @@ def create_app(settings: ApiSettings, *, repository: Repository | None = None) -
         *capture_handlers,
         *resource_handlers,
         *query_handlers,
+        *next_page_token_handlers,
         *subscription_handlers,
         *vrs_handlers,
         *auth_handlers,

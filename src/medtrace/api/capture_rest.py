@@ -9,8 +9,8 @@ before answering, so that the answer is precise:
   bytes or ``GS1-EPCIS-Capture-Limit`` events (both advertised on every ``/capture``
   response);
 * ``400 ValidationException`` when it cannot be read (malformed, unsafe XML, not EPCIS);
-* ``202`` with ``Location: /capture/{captureID}`` otherwise. The events are validated and
-  stored by the background worker (:mod:`medtrace.api.capture_worker`) with
+* ``202`` without content, with ``Location: /capture/{captureID}``, otherwise. The events
+  are validated and stored by the background worker (:mod:`medtrace.api.capture_worker`) with
   ``GS1-Capture-Error-Behaviour`` ``rollback`` (default) or ``proceed``.
 
 ``GET /capture`` lists the organization's jobs, newest first (paginated; jobs still waiting in
@@ -35,6 +35,7 @@ from medtrace.api import common, negotiation, service_sql
 from medtrace.api.capture_worker import CaptureWorker, Spool, SpooledJob, now
 from medtrace.api.errors import ApiError, Problem, ProblemItem
 from medtrace.api.events_rest import body_syntax
+from medtrace.api.openapi import CAPTURE_ACCEPTED_OPERATION
 from medtrace.api.settings import ApiSettings
 from medtrace.epcis.documents import iter_events
 from medtrace.epcis.errors import EpcisDocumentError
@@ -165,9 +166,12 @@ async def _receive(request: Request[Any, Any, Any], target: Path, limit: int) ->
     summary="Capture an EPCIS document asynchronously",
     tags=["Capture"],
     request_max_body_size=None,
+    response_description="Accepted: no content; Location names the capture job",
+    operation_class=CAPTURE_ACCEPTED_OPERATION,
 )
-async def capture_document(request: Request[Any, Any, Any]) -> Response[None]:
-    """Accept a document for capture; ``202`` + ``Location`` of the capture job."""
+async def capture_document(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Accept a document for capture; ``202`` without content, ``Location`` names the capture
+    job (REST binding ``POST /capture``)."""
     user = common.writer(request)
     config = common.settings(request)
     syntax: Syntax = "xml" if body_syntax(request) == "xml" else "jsonld"
@@ -203,7 +207,7 @@ async def capture_document(request: Request[Any, Any, Any]) -> Response[None]:
     worker: CaptureWorker | None = request.app.state.worker
     if worker is not None:
         worker.wake()
-    return Response(None, status_code=202, headers={"Location": f"/capture/{job_id}"})
+    return Response(b"", status_code=202, headers={"Location": f"/capture/{job_id}"})
 
 
 def _list_jobs(request: Request[Any, Any, Any]) -> Response[list[CaptureJobResource]]:
@@ -217,7 +221,7 @@ def _list_jobs(request: Request[Any, Any, Any]) -> Response[list[CaptureJobResou
         pending = [job for job in reversed(_spool(request).pending()) if _may_see(user, job.org_id)]
         page = [_from_spool(job) for job in pending]
     else:
-        created, job_id = common.decode_cursor("capture", token, 2)
+        created, job_id = common.decode_cursor(request, "capture", token, 2)
         if not isinstance(created, int) or not isinstance(job_id, str):
             raise ApiError(
                 "QueryParameterException", "malformed page token", parameter="nextPageToken"

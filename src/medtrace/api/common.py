@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 from collections.abc import Callable
 from typing import Any, Final, ParamSpec, TypeVar
@@ -22,12 +20,12 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import anyio
 import msgspec
-import orjson
 from litestar import Request
 
 from medtrace.api.errors import ApiError
 from medtrace.api.settings import ApiSettings
 from medtrace.epcis.errors import QueryParameterError
+from medtrace.store import page_tokens
 from medtrace.store.principal import Principal
 from medtrace.store.repository import Repository
 
@@ -176,19 +174,20 @@ def link_headers(request: Request[Any, Any, Any], token: str | None) -> dict[str
 
 
 def encode_cursor(kind: str, *values: object) -> str:
-    """An opaque ``nextPageToken`` for a non-event list (``kind`` tags the list)."""
-    raw = orjson.dumps([kind, *values])
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    """A new opaque ``nextPageToken`` for a non-event list (``kind`` tags the list), sealed
+    with a random token id (:mod:`medtrace.store.page_tokens`)."""
+    return page_tokens.seal(["list", kind, *values])
 
 
-def decode_cursor(kind: str, token: str, arity: int) -> list[Any]:
-    """The values in a token made by :func:`encode_cursor` for the same ``kind``."""
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError):
-        decoded = None
-    if not isinstance(decoded, list) or len(decoded) != arity + 1 or decoded[0] != kind:
-        raise QueryParameterError(
-            "not a page token issued by this server for this list", parameter="nextPageToken"
+def decode_cursor(request: Request[Any, Any, Any], kind: str, token: str, arity: int) -> list[Any]:
+    """The values in a token made by :func:`encode_cursor` for the same ``kind``; a
+    ``QueryParameterException`` for any other token, or one revoked with
+    ``DELETE /nextPageToken/{token}``."""
+    fields, _ = page_tokens.unseal(token)
+    if len(fields) != arity + 2 or fields[:2] != ["list", kind]:
+        raise page_tokens.InvalidPageTokenError(
+            "not a page token issued by this server for this list"
         )
-    return decoded[1:]
+    with repository(request).engine.connect() as conn:
+        page_tokens.check_not_revoked(conn, token)
+    return fields[2:]

@@ -22,7 +22,11 @@ from litestar.params import FromPath, RawBody
 
 from medtrace.api import common, negotiation
 from medtrace.api.errors import ApiError, ProblemItem
-from medtrace.api.openapi import CREATED_EVENT_RESPONSES, QUERY_DOCUMENT_RESPONSES
+from medtrace.api.openapi import (
+    CREATED_EVENT_RESPONSES,
+    QUERY_DOCUMENT_OPERATION,
+    QUERY_DOCUMENT_RESPONSES,
+)
 from medtrace.epcis.errors import EpcisDocumentError
 from medtrace.epcis.jsonld_reader import read_jsonld_event
 from medtrace.epcis.jsonld_writer import write_jsonld_event
@@ -115,6 +119,7 @@ def _list_events(request: Request[Any, Any, Any]) -> Response[bytes]:
     response_description="An EPCISQueryDocument page (JSON-LD or XML by Accept)",
     media_type="application/ld+json",
     responses=QUERY_DOCUMENT_RESPONSES,
+    operation_class=QUERY_DOCUMENT_OPERATION,
 )
 async def list_events(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Events matching EPCIS 2.0 §8.2.7.1 parameters (``EQ_bizStep=shipping``, ``MATCH_epc``,
@@ -217,6 +222,7 @@ def _event_by_id(request: Request[Any, Any, Any], rest: FromPath[str]) -> Respon
     tags=["Events"],
     media_type="application/ld+json",
     responses=QUERY_DOCUMENT_RESPONSES,
+    operation_class=QUERY_DOCUMENT_OPERATION,
 )
 async def event_by_id(request: Request[Any, Any, Any], rest: FromPath[str]) -> Response[bytes]:
     """The event with this ``eventID`` (given id or CBV 2.0 event hash) in a query document."""

@@ -192,8 +192,15 @@ def encode_query_document(
 
 
 def content_type(media_type: str) -> str:
-    """The ``Content-Type`` of an event response in ``media_type``."""
-    return f"{media_type}; charset=utf-8" if media_type.endswith("xml") else media_type
+    """The ``Content-Type`` of an event response in ``media_type`` (XML with its charset;
+    Litestar adds ``charset`` to ``text/*`` itself, so it is not given twice).
+
+    >>> content_type("application/xml"), content_type("text/xml")
+    ('application/xml; charset=utf-8', 'text/xml')
+    """
+    if media_type.endswith("xml") and not media_type.startswith("text/"):
+        return f"{media_type}; charset=utf-8"
+    return media_type
 
 
 def gs1_headers(

@@ -7,7 +7,9 @@ A named query is a stored view: ``POST /queries`` with ``{"name": …, "query": 
 /queries/{name}`` reads or removes one, and ``GET /queries/{name}/events`` runs it, one page
 at a time (``perPage``/``nextPageToken``; other query-string parameters are refused: the
 query is the stored one). Each organization has its own namespace of names. The
-``GS1-Extensions`` prefixes given when the query was created are stored with it.
+``GS1-Extensions`` prefixes given when the query was created are stored with it. Deleting a
+named query also deletes its subscriptions (openapi.yaml: "Removes a named query and forcibly
+unsubscribes all active subscriptions, whether by WebSockets or Webhooks").
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from litestar.params import FromPath, RawBody
 from medtrace.api import common, negotiation, service_sql
 from medtrace.api.errors import ApiError
 from medtrace.api.events_rest import respond_events
-from medtrace.api.openapi import QUERY_DOCUMENT_RESPONSES
+from medtrace.api.openapi import QUERY_DOCUMENT_OPERATION, QUERY_DOCUMENT_RESPONSES
 from medtrace.epcis.errors import QueryParameterError
 from medtrace.epcis.query import NamedQuery, parse_query_body
+from medtrace.store import subscriptions
 
 __all__ = ["QueryDefinition", "query_handlers"]
 
@@ -66,7 +69,7 @@ def _list_queries(request: Request[Any, Any, Any]) -> Response[list[QueryDefinit
     user = common.principal(request)
     per_page, token = common.raw_page_args(common.query_pairs(request))
     size = common.page_size(per_page, common.settings(request))
-    after = str(common.decode_cursor("queries", token, 1)[0]) if token else None
+    after = str(common.decode_cursor(request, "queries", token, 1)[0]) if token else None
     engine = common.repository(request).engine
     rows = service_sql.list_named_queries(engine, user.org_id, after=after, limit=size + 1)
     page = rows[:size]
@@ -145,20 +148,24 @@ async def read_query(request: Request[Any, Any, Any], query_name: FromPath[str])
 
 def _delete_query(request: Request[Any, Any, Any], query_name: FromPath[str]) -> None:
     user = common.principal(request)
-    if not service_sql.delete_named_query(
-        common.repository(request).engine, user.org_id, query_name
-    ):
+    engine = common.repository(request).engine
+    stopped = service_sql.delete_named_query(engine, user.org_id, query_name)
+    if stopped is None:
         raise ApiError("NoSuchResourceException", f"no named query {query_name!r}")
+    subscriptions.wait_and_purge(engine, stopped)
 
 
 @delete(
     "/queries/{query_name:str}",
     status_code=204,
-    summary="Delete a named query",
+    summary="Delete a named query and its subscriptions",
     tags=["Queries"],
 )
 async def delete_query(request: Request[Any, Any, Any], query_name: FromPath[str]) -> None:
-    """Remove one named query."""
+    """Remove one named query and forcibly unsubscribe its webhook and WebSocket subscriptions
+    (REST binding ``DELETE /queries/{queryName}``). Answered once no webhook delivery of them
+    is in flight: nothing more is sent after the ``204``; WebSockets are closed at their next
+    poll."""
     return await common.in_thread(_delete_query, request, query_name)
 
 
@@ -179,6 +186,7 @@ def _query_events(request: Request[Any, Any, Any], query_name: FromPath[str]) ->
     tags=["Queries", "Events"],
     media_type="application/ld+json",
     responses=QUERY_DOCUMENT_RESPONSES,
+    operation_class=QUERY_DOCUMENT_OPERATION,
 )
 async def query_events(
     request: Request[Any, Any, Any], query_name: FromPath[str]

@@ -24,6 +24,7 @@ from litestar.params import FromPath
 from medtrace.api import common, negotiation, service_sql
 from medtrace.api.errors import ApiError
 from medtrace.api.events_rest import run_events_request
+from medtrace.api.openapi import MEMBER_OPERATION, MEMBER_RESPONSES
 from medtrace.epcis.vocab import (
     BIZ_STEPS,
     DISPOSITIONS,
@@ -73,7 +74,7 @@ def _members(request: Request[Any, Any, Any], kind_name: str) -> Response[common
     user = common.principal(request)
     per_page, token = common.raw_page_args(common.query_pairs(request))
     size = common.page_size(per_page, common.settings(request))
-    after = str(common.decode_cursor(kind_name, token, 1)[0]) if token else None
+    after = str(common.decode_cursor(request, kind_name, token, 1)[0]) if token else None
     if kind.name is None or kind.vocab is not None:
         # small lists: the standard members plus stored values, sorted and cut in memory
         names = set(kind.standard)
@@ -152,6 +153,8 @@ def _handlers(kind_name: str) -> list[Any]:
             name=f"{kind_name}-member",
             summary=f"One of {kind_name} (percent-encoded id), or /{{id}}/events",
             tags=["Top-level", "Events"],
+            responses=MEMBER_RESPONSES,
+            operation_class=MEMBER_OPERATION,
         )(member),
     ]
 

@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from medtrace.store import jobs, schema
+from medtrace.store import jobs, schema, subscriptions
 from medtrace.store.codec import from_micros, to_micros
 from medtrace.store.engine import write_transaction
 from medtrace.store.jobs import CaptureJob
@@ -121,14 +121,22 @@ def list_named_queries(
     ]
 
 
-def delete_named_query(engine: Engine, org_id: str, name: str) -> bool:
-    """Delete the organization's named query ``name``; ``False`` if there was none."""
+def delete_named_query(engine: Engine, org_id: str, name: str) -> list[str] | None:
+    """Delete the organization's named query ``name`` and, in the same transaction, stop its
+    subscriptions (openapi.yaml ``DELETE /queries/{queryName}``: "forcibly unsubscribes all
+    active subscriptions"). The ids of the stopped subscriptions, for
+    :func:`medtrace.store.subscriptions.wait_and_purge`; ``None`` if there was no such query.
+    """
     table = schema.named_query
     with write_transaction(engine) as conn:
         result = conn.execute(
             sa.delete(table).where(table.c.org_id == org_id, table.c.name == name)
         )
-    return bool(result.rowcount)
+        if not result.rowcount:
+            return None
+        return subscriptions.deactivate_query(
+            conn, org_id, name, f"the named query {name!r} was deleted"
+        )
 
 
 # --------------------------------------------------------------------------- capture jobs

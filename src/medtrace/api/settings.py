@@ -5,24 +5,40 @@ current directory on the loopback interface. :meth:`ApiSettings.from_env` reads 
 ``MEDTRACE_*`` variables (``medtrace serve`` passes its options on top). Secrets are never part
 of the settings: API keys live (hashed) in the database.
 
-=============================  =================================  ===============================
-variable                       field                              default
-=============================  =================================  ===============================
-``MEDTRACE_DB``                ``db``                             ``./medtrace.sqlite``
-``MEDTRACE_SPOOL``             ``spool_dir``                      ``<db file>.spool`` / temp dir
-``MEDTRACE_CAPTURE_MAX_BYTES`` ``capture_max_bytes``              64 MiB
-``MEDTRACE_CAPTURE_MAX_EVENTS````capture_max_events``             100 000
-``MEDTRACE_PER_PAGE``          ``default_per_page``               30 (the REST binding default)
-``MEDTRACE_MAX_PER_PAGE``      ``max_per_page``                   1000
-=============================  =================================  ===============================
+===================================  ===================================  ==========================
+variable                             field                                default
+===================================  ===================================  ==========================
+``MEDTRACE_DB``                      ``db``                               ``./medtrace.sqlite``
+``MEDTRACE_SPOOL``                   ``spool_dir``                        ``<db file>.spool``/temp
+``MEDTRACE_CAPTURE_MAX_BYTES``       ``capture_max_bytes``                64 MiB
+``MEDTRACE_CAPTURE_MAX_EVENTS``      ``capture_max_events``               100 000
+``MEDTRACE_PER_PAGE``                ``default_per_page``                 30 (REST binding default)
+``MEDTRACE_MAX_PER_PAGE``            ``max_per_page``                     1000
+``MEDTRACE_SUBSCRIPTION_WORKER``     ``subscription_worker``              ``1`` (deliver webhooks)
+``MEDTRACE_SUBSCRIPTION_POLL``       ``subscription_poll_seconds``        0.5
+``MEDTRACE_SUBSCRIPTION_BATCH``      ``subscription_batch``               100 events per document
+``MEDTRACE_SUBSCRIPTION_TIMEOUT``    ``subscription_timeout_seconds``     10
+``MEDTRACE_SUBSCRIPTION_RETRY``      ``subscription_retry_seconds``       1 (first retry delay)
+``MEDTRACE_SUBSCRIPTION_RETRY_MAX``  ``subscription_retry_max_seconds``   300 (longest delay)
+===================================  ===================================  ==========================
+
+The subscription values tune webhook delivery (EPCIS 2.0 §8.2.5;
+``medtrace.api.subscription_worker``): a failed delivery is retried after
+``retry * 2**(n-1)`` seconds, at most ``retry_max``. A value of the wrong form is refused with
+:class:`SettingsError` naming the variable and the value.
 
 >>> ApiSettings(db="sqlite:////var/lib/medtrace/db.sqlite").effective_spool_dir()
 PosixPath('/var/lib/medtrace/db.sqlite.spool')
+>>> ApiSettings.from_env({"MEDTRACE_SUBSCRIPTION_POLL": "soon"})
+Traceback (most recent call last):
+...
+medtrace.api.settings.SettingsError: MEDTRACE_SUBSCRIPTION_POLL: expected ..., got 'soon'
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -32,26 +48,93 @@ from typing import Final
 
 from medtrace.store.engine import normalize_url, resolve_db
 
-__all__ = ["ApiSettings", "SettingsError"]
+__all__ = ["ENV_VARS", "ApiSettings", "SettingsError"]
 
 _MIB: Final = 1024 * 1024
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
+
+#: The environment variable of each field read by :meth:`ApiSettings.from_env`.
+ENV_VARS: Final = {
+    "db": "MEDTRACE_DB",
+    "spool_dir": "MEDTRACE_SPOOL",
+    "capture_max_bytes": "MEDTRACE_CAPTURE_MAX_BYTES",
+    "capture_max_events": "MEDTRACE_CAPTURE_MAX_EVENTS",
+    "default_per_page": "MEDTRACE_PER_PAGE",
+    "max_per_page": "MEDTRACE_MAX_PER_PAGE",
+    "subscription_worker": "MEDTRACE_SUBSCRIPTION_WORKER",
+    "subscription_poll_seconds": "MEDTRACE_SUBSCRIPTION_POLL",
+    "subscription_batch": "MEDTRACE_SUBSCRIPTION_BATCH",
+    "subscription_timeout_seconds": "MEDTRACE_SUBSCRIPTION_TIMEOUT",
+    "subscription_retry_seconds": "MEDTRACE_SUBSCRIPTION_RETRY",
+    "subscription_retry_max_seconds": "MEDTRACE_SUBSCRIPTION_RETRY_MAX",
+}
+_INTEGERS: Final = (
+    "capture_max_bytes",
+    "capture_max_events",
+    "default_per_page",
+    "max_per_page",
+    "subscription_batch",
+)
+_SECONDS: Final = (
+    "subscription_poll_seconds",
+    "subscription_timeout_seconds",
+    "subscription_retry_seconds",
+    "subscription_retry_max_seconds",
+)
 
 
 class SettingsError(ValueError):
-    """A ``MEDTRACE_*`` variable holds a value of the wrong form."""
+    """A ``MEDTRACE_*`` variable (or a settings field) holds a value of the wrong form."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
+def _raw(env: Mapping[str, str], field: str) -> str | None:
+    raw = env.get(ENV_VARS[field])
+    return None if raw is None or not raw.strip() else raw
+
+
+def _int(env: Mapping[str, str], field: str, default: int) -> int:
+    raw = _raw(env, field)
+    if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}: expected a positive integer, got {raw!r}") from None
+        value = 0
     if value < 1:
-        raise SettingsError(f"{name}: expected a positive integer, got {raw!r}")
+        raise SettingsError(f"{ENV_VARS[field]}: expected a positive integer, got {raw!r}")
     return value
+
+
+def _seconds(env: Mapping[str, str], field: str, default: float) -> float:
+    raw = _raw(env, field)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(
+            f"{ENV_VARS[field]}: expected a positive number of seconds, got {raw!r}"
+        )
+    return value
+
+
+def _flag(env: Mapping[str, str], field: str, default: bool) -> bool:
+    raw = _raw(env, field)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise SettingsError(
+            f"{ENV_VARS[field]}: expected 1, true, yes, on or 0, false, no, off; got {raw!r}"
+        )
+    return word in _TRUE
+
+
+def _named(field: str) -> str:
+    return f"{field} ({ENV_VARS[field]})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +146,9 @@ class ApiSettings:
     binding, ``OPTIONS /capture``); a larger request is refused with ``413``.
     ``spool_dir`` holds capture documents until their job has finished (``None``: derived from
     the database, see :meth:`effective_spool_dir`). ``capture_worker`` runs the background
-    capture worker in this process (tests may turn it off to observe pending jobs).
+    capture worker in this process (tests may turn it off to observe pending jobs);
+    ``subscription_worker`` the webhook delivery worker, tuned by the ``subscription_*``
+    fields (EPCIS 2.0 §8.2.5). Invalid values raise :class:`SettingsError`.
     """
 
     db: str = ""
@@ -74,15 +159,31 @@ class ApiSettings:
     max_per_page: int = 1000
     capture_worker: bool = True
     worker_poll_seconds: float = 1.0
+    subscription_worker: bool = True
+    subscription_poll_seconds: float = 0.5
+    subscription_batch: int = 100
+    subscription_timeout_seconds: float = 10.0
+    subscription_retry_seconds: float = 1.0
+    subscription_retry_max_seconds: float = 300.0
 
     def __post_init__(self) -> None:
-        for name in ("capture_max_bytes", "capture_max_events", "default_per_page"):
+        for name in _INTEGERS:
             if getattr(self, name) < 1:
-                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise SettingsError(f"{_named(name)} must be at least 1, got {getattr(self, name)}")
+        for name in _SECONDS:
+            value = getattr(self, name)
+            if not math.isfinite(value) or value <= 0:
+                raise SettingsError(f"{_named(name)} must be a positive number, got {value}")
         if self.max_per_page < self.default_per_page:
             raise SettingsError(
-                f"max_per_page ({self.max_per_page}) must not be below default_per_page "
-                f"({self.default_per_page})"
+                f"{_named('max_per_page')} = {self.max_per_page} must not be below "
+                f"{_named('default_per_page')} = {self.default_per_page}"
+            )
+        if self.subscription_retry_max_seconds < self.subscription_retry_seconds:
+            raise SettingsError(
+                f"{_named('subscription_retry_max_seconds')} = "
+                f"{self.subscription_retry_max_seconds} must not be below "
+                f"{_named('subscription_retry_seconds')} = {self.subscription_retry_seconds}"
             )
 
     @property
@@ -107,23 +208,36 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
-        """Settings from ``MEDTRACE_*`` variables (``os.environ`` by default).
+        """Settings from the ``MEDTRACE_*`` variables of :data:`ENV_VARS` (``os.environ`` by
+        default); unset or blank variables keep the defaults.
 
         >>> ApiSettings.from_env({"MEDTRACE_CAPTURE_MAX_EVENTS": "500"}).capture_max_events
         500
+        >>> ApiSettings.from_env({"MEDTRACE_SUBSCRIPTION_WORKER": "off"}).subscription_worker
+        False
         """
         source = os.environ if env is None else env
-        spool = source.get("MEDTRACE_SPOOL")
-        defaults = cls()
+        spool = _raw(source, "spool_dir")
+        d = cls()
         return cls(
-            db=source.get("MEDTRACE_DB", ""),
+            db=source.get(ENV_VARS["db"], ""),
             spool_dir=Path(spool) if spool else None,
-            capture_max_bytes=_int(
-                source, "MEDTRACE_CAPTURE_MAX_BYTES", defaults.capture_max_bytes
+            capture_max_bytes=_int(source, "capture_max_bytes", d.capture_max_bytes),
+            capture_max_events=_int(source, "capture_max_events", d.capture_max_events),
+            default_per_page=_int(source, "default_per_page", d.default_per_page),
+            max_per_page=_int(source, "max_per_page", d.max_per_page),
+            subscription_worker=_flag(source, "subscription_worker", d.subscription_worker),
+            subscription_poll_seconds=_seconds(
+                source, "subscription_poll_seconds", d.subscription_poll_seconds
             ),
-            capture_max_events=_int(
-                source, "MEDTRACE_CAPTURE_MAX_EVENTS", defaults.capture_max_events
+            subscription_batch=_int(source, "subscription_batch", d.subscription_batch),
+            subscription_timeout_seconds=_seconds(
+                source, "subscription_timeout_seconds", d.subscription_timeout_seconds
             ),
-            default_per_page=_int(source, "MEDTRACE_PER_PAGE", defaults.default_per_page),
-            max_per_page=_int(source, "MEDTRACE_MAX_PER_PAGE", defaults.max_per_page),
+            subscription_retry_seconds=_seconds(
+                source, "subscription_retry_seconds", d.subscription_retry_seconds
+            ),
+            subscription_retry_max_seconds=_seconds(
+                source, "subscription_retry_max_seconds", d.subscription_retry_max_seconds
+            ),
         )

@@ -20,6 +20,12 @@ it reads the log head and serves each due subscription (:func:`medtrace.store.su
    non-``2xx``) it records ``attempts``/``last_error`` and retries the SAME batch after
    ``retry_base_seconds * 2**(attempts-1)`` (at most ``retry_max_seconds``).
 
+Each ``POST`` is fenced (:func:`medtrace.store.subscriptions.begin_delivery`): it is sent only
+while the subscription is still active, and it is marked in flight until its outcome is
+recorded, so that unsubscribing (``DELETE`` of the subscription or of its named query) returns
+only once nothing more will be sent. The tuning comes from
+:class:`~medtrace.api.settings.ApiSettings` (``MEDTRACE_SUBSCRIPTION_*``).
+
 Stream subscriptions are served whenever the log has grown; scheduled ones at their query times
 (:class:`~medtrace.epcis.query_schedule.QuerySchedule`), sending an empty document when
 ``reportIfEmpty`` is set. Events a subscriber does not match or may not see are passed over
@@ -34,10 +40,9 @@ import dataclasses
 import hashlib
 import hmac
 import logging
-import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -46,6 +51,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from medtrace.api.settings import ApiSettings
 from medtrace.epcis.errors import EpcisError
 from medtrace.epcis.jsonld_writer import write_jsonld
 from medtrace.epcis.model import EPCISDocument, Event
@@ -120,23 +126,10 @@ def _now() -> int:
     return time.time_ns() // 1000
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}: expected a positive number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name}: expected a positive number, got {raw!r}")
-    return value
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliverySettings:
-    """Tuning of the delivery worker (``MEDTRACE_SUBSCRIPTION_*`` variables, see
-    :meth:`from_env`)."""
+    """Tuning of the delivery worker: the ``subscription_*`` fields of
+    :class:`~medtrace.api.settings.ApiSettings` (:meth:`of`; ``MEDTRACE_SUBSCRIPTION_*``)."""
 
     enabled: bool = True
     poll_seconds: float = 0.5
@@ -147,25 +140,27 @@ class DeliverySettings:
     lease_seconds: float = 120.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
-        """``MEDTRACE_SUBSCRIPTION_WORKER`` (``0`` turns the worker off in this process),
-        ``…_POLL``, ``…_BATCH``, ``…_TIMEOUT``, ``…_RETRY``, ``…_RETRY_MAX`` (seconds).
+    def of(cls, settings: ApiSettings) -> DeliverySettings:
+        """The delivery tuning of the service settings.
 
-        >>> DeliverySettings.from_env({"MEDTRACE_SUBSCRIPTION_POLL": "0.1"}).poll_seconds
+        >>> DeliverySettings.of(ApiSettings(subscription_poll_seconds=0.1)).poll_seconds
         0.1
         """
-        source = os.environ if env is None else env
-        d = cls()
         return cls(
-            enabled=source.get("MEDTRACE_SUBSCRIPTION_WORKER", "1").strip() not in ("0", "false"),
-            poll_seconds=_float(source, "MEDTRACE_SUBSCRIPTION_POLL", d.poll_seconds),
-            batch_size=int(_float(source, "MEDTRACE_SUBSCRIPTION_BATCH", d.batch_size)),
-            timeout_seconds=_float(source, "MEDTRACE_SUBSCRIPTION_TIMEOUT", d.timeout_seconds),
-            retry_base_seconds=_float(source, "MEDTRACE_SUBSCRIPTION_RETRY", d.retry_base_seconds),
-            retry_max_seconds=_float(
-                source, "MEDTRACE_SUBSCRIPTION_RETRY_MAX", d.retry_max_seconds
-            ),
+            enabled=settings.subscription_worker,
+            poll_seconds=settings.subscription_poll_seconds,
+            batch_size=settings.subscription_batch,
+            timeout_seconds=settings.subscription_timeout_seconds,
+            retry_base_seconds=settings.subscription_retry_seconds,
+            retry_max_seconds=settings.subscription_retry_max_seconds,
         )
+
+    @property
+    def in_flight_seconds(self) -> float:
+        """How long one webhook request may be in flight: connecting, sending and reading the
+        answer each within ``timeout_seconds``, plus a second. Unsubscribing waits at most
+        this long for a delivery whose worker died (``medtrace.store.subscriptions``)."""
+        return 3 * self.timeout_seconds + 1
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th consecutive failure (1-based)."""
@@ -255,6 +250,9 @@ class DeliveryWorker:
                 body = query_document(
                     [e for _, e in batch], query_name=sub.query_name, subscription_id=sub.id
                 )
+                deadline = _now() + int(self._config.in_flight_seconds * _SECOND)
+                if not subscriptions.begin_delivery(self._engine, sub, deadline):
+                    return sent  # unsubscribed (or its query deleted) meanwhile: send nothing
                 error = self._post(sub, body)
                 now = _now()
                 if error is not None:

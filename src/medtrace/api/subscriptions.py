@@ -9,11 +9,14 @@
 * ``GET …/subscriptions`` (paginated, ``perPage``/``nextPageToken``), ``GET``/``DELETE
   …/subscriptions/{subscriptionID}``. Subscriptions belong to the organization that made them
   and are invisible (``404``) to every other one. The ``signatureToken`` is never returned.
+  ``DELETE`` (and ``DELETE /queries/{queryName}``, which removes every subscription of the
+  query) answers once no delivery is in flight: nothing is sent after it.
 * Delivery: :mod:`medtrace.api.subscription_worker` (``GS1-Signature: sha256=<hex HMAC>``).
 * WebSocket: ``GET /queries/{queryName}/events?stream=true`` (or schedule fields, plus
   ``initialRecordTime``/``reportIfEmpty``) with ``Upgrade: websocket``; every new matching
   event the principal may see is sent as a text message holding an ``EPCISQueryDocument``
-  (JSON-LD, one document per poll that found events), in capture order.
+  (JSON-LD, one document per poll that found events), in capture order. Deleting the named
+  query closes the socket (code 1000) at its next poll.
 
 Invalid subscription controls are ``400 ValidationException`` problems (the binding's
 ``400SubscriptionIssues`` allows this type).
@@ -195,7 +198,7 @@ def _list(request: Request[Any, Any, Any], query_name: str) -> Response[list[Sub
     named = _named_query(request, query_name)
     per_page, token = common.raw_page_args(common.query_pairs(request))
     size = common.page_size(per_page, common.settings(request))
-    after = str(common.decode_cursor("subscriptions", token, 1)[0]) if token else None
+    after = str(common.decode_cursor(request, "subscriptions", token, 1)[0]) if token else None
     rows = subscriptions.list_page(
         common.repository(request).engine, user.org_id, named.name, after=after, limit=size + 1
     )
@@ -246,7 +249,7 @@ async def read_subscription(
 def _delete(request: Request[Any, Any, Any], query_name: str, sub_id: str) -> None:
     user = common.principal(request)
     engine = common.repository(request).engine
-    if not subscriptions.delete(engine, user.org_id, query_name, sub_id):
+    if not subscriptions.unsubscribe(engine, user.org_id, query_name, sub_id):
         raise ApiError("NoSuchResourceException", f"no subscription {sub_id!r} on {query_name!r}")
 
 
@@ -259,7 +262,8 @@ def _delete(request: Request[Any, Any, Any], query_name: str, sub_id: str) -> No
 async def delete_subscription(
     request: Request[Any, Any, Any], query_name: FromPath[str], subscription_id: FromPath[str]
 ) -> None:
-    """Remove the subscription; nothing more is delivered once the running batch ends."""
+    """Remove the subscription. Answered once no delivery of it is in flight: nothing more
+    is sent after the ``204``."""
     await common.in_thread(_delete, request, query_name, subscription_id)
 
 
@@ -274,12 +278,14 @@ def _options(path: str, allow: str) -> HTTPRouteHandler:
 # --------------------------------------------------------------------------- WebSocket
 
 _WS_POLICY: Final = 1008  # RFC 6455 §7.4.1: policy violation (bad request, unknown query)
+_WS_DONE: Final = 1000  # RFC 6455 §7.4.1: normal closure (the named query was deleted)
 
 
 def _ws_setup(
     socket: WebSocket[Any, Any, Any], query_name: str
-) -> tuple[Principal, Subscription, QuerySchedule | None]:
-    """Validate the handshake: the principal, a transient subscription, its schedule."""
+) -> tuple[Principal, Subscription, QuerySchedule | None, datetime]:
+    """Validate the handshake: the principal, a transient subscription, its schedule, and
+    the creation time of its named query."""
     user = socket.scope.get("user")
     if not isinstance(user, Principal):
         raise _invalid("authentication required")
@@ -319,7 +325,7 @@ def _ws_setup(
         last_delivered=None,
         active=True,
     )
-    return user, sub, schedule
+    return user, sub, schedule, named.created
 
 
 def _ws_batch(
@@ -339,40 +345,57 @@ def _ws_batch(
     return moved, body
 
 
+def _ws_alive(
+    socket: WebSocket[Any, Any, Any], user: Principal, name: str, created: datetime
+) -> bool:
+    """Whether the named query the socket subscribed to still exists (not deleted, and not
+    deleted and created again)."""
+    named = service_sql.get_named_query(socket.app.state.repository.engine, user.org_id, name)
+    return named is not None and named.created == created
+
+
 @websocket("/queries/{query_name:str}/events")
 async def stream_query(socket: WebSocket[Any, Any, Any], query_name: FromPath[str]) -> None:
-    """WebSocket subscription to a named query (REST binding ``101WebsocketCreated``)."""
+    """WebSocket subscription to a named query (REST binding ``101WebsocketCreated``); closed
+    (code 1000) at the next poll after the named query is deleted."""
     try:
-        user, sub, schedule = await anyio.to_thread.run_sync(_ws_setup, socket, query_name)
+        user, sub, schedule, created = await anyio.to_thread.run_sync(_ws_setup, socket, query_name)
     except (ApiError, EpcisError) as exc:
         await socket.close(code=_WS_POLICY, reason=str(exc)[:120])
         return
-    config = DeliverySettings.from_env()
+    config = DeliverySettings.of(socket.app.state.settings)
     await socket.accept(
         headers={"GS1-Query-Min-Record-Time": format_datetime(from_micros(sub.initial_record_time))}
     )
 
-    async def send_loop() -> None:
+    async def send_pending() -> None:
         nonlocal sub
         while True:
-            if schedule is None:
-                await anyio.sleep(config.poll_seconds)
-            else:
+            sub, body = await anyio.to_thread.run_sync(
+                _ws_batch, socket, user, sub, config.batch_size
+            )
+            if body is None and schedule is not None and sub.report_if_empty:
+                body = query_document([], query_name=sub.query_name, subscription_id=sub.id)
+            if body is None:
+                return
+            await socket.send_text(body.decode("utf-8"))
+            if schedule is not None:
+                return
+
+    async def send_loop() -> None:
+        due = None if schedule is None else schedule.next_after(datetime.now(UTC))
+        while schedule is None or due is not None:
+            left = config.poll_seconds if due is None else (due - datetime.now(UTC)).total_seconds()
+            await anyio.sleep(min(config.poll_seconds, max(left, 0)))
+            if not await anyio.to_thread.run_sync(_ws_alive, socket, user, query_name, created):
+                await socket.close(code=_WS_DONE, reason="the named query was deleted")
+                group.cancel_scope.cancel()
+                return
+            if due is not None and datetime.now(UTC) < due:
+                continue
+            await send_pending()
+            if schedule is not None:
                 due = schedule.next_after(datetime.now(UTC))
-                if due is None:
-                    return
-                await anyio.sleep(max((due - datetime.now(UTC)).total_seconds(), 0))
-            while True:
-                sub, body = await anyio.to_thread.run_sync(
-                    _ws_batch, socket, user, sub, config.batch_size
-                )
-                if body is None and schedule is not None and sub.report_if_empty:
-                    body = query_document([], query_name=sub.query_name, subscription_id=sub.id)
-                if body is None:
-                    break
-                await socket.send_text(body.decode("utf-8"))
-                if schedule is not None:
-                    break
 
     async with anyio.create_task_group() as group:
         group.start_soon(send_loop)

@@ -6,7 +6,8 @@ once (keep it: only a hash is stored). It never starts open: binding a non-loopb
 is created locally. ``--workers N`` runs N processes (uvicorn's ``workers`` with the
 :func:`medtrace.api.app.app_factory` factory); they share the database and the capture spool.
 
-Exit codes: 0 stopped normally, 1 the database could not be used, 2 refused (open start).
+Exit codes: 0 stopped normally, 1 the database could not be used or a ``MEDTRACE_*`` setting
+is malformed, 2 refused (open start).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from medtrace.api.app import create_app
-from medtrace.api.settings import ApiSettings
+from medtrace.api.settings import ApiSettings, SettingsError
 from medtrace.errors import MedtraceError
 from medtrace.store import schema
 from medtrace.store.engine import ENV_VAR, resolve_db
@@ -75,8 +76,10 @@ def prepare(db: str | None, host: str, port: int) -> ServePlan:
     """Open (and on SQLite create) the database, refuse an open start, ensure the local admin.
 
     Raises :class:`OpenStartRefusedError` for a non-loopback ``host`` on a database without
-    organizations.
+    organizations, :class:`~medtrace.api.settings.SettingsError` for a malformed ``MEDTRACE_*``
+    variable (the message names the variable and its value).
     """
+    settings = ApiSettings.from_env()  # a bad MEDTRACE_* value fails before anything is opened
     location = resolve_db(db)
     with Repository.open(location) as repo:
         if not is_loopback(host) and not _has_organization(repo):
@@ -88,7 +91,7 @@ def prepare(db: str | None, host: str, port: int) -> ServePlan:
         token = ensure_local_admin(repo.engine)
     shown = f"[{host}]" if ":" in host else host
     return ServePlan(
-        settings=ApiSettings.from_env().with_db(location),
+        settings=settings.with_db(location),
         url=f"http://{shown}:{port}/",
         admin_token=token,
     )
@@ -114,7 +117,7 @@ def serve(
     except OpenStartRefusedError as error:
         err.print(f"error: {error}")
         raise typer.Exit(EXIT_REFUSED) from error
-    except (MedtraceError, SQLAlchemyError) as error:
+    except (MedtraceError, SQLAlchemyError, SettingsError) as error:
         err.print(f"error: {error}")
         raise typer.Exit(EXIT_FAILURE) from error
     out.print(f"medtrace serving {plan.settings.database} at {plan.url} (docs: {plan.url}docs)")

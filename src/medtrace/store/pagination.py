@@ -15,11 +15,12 @@ Ordering follows the query's ``orderBy``/``orderDirection`` (EPCIS 2.0 §8.2.7.1
 Pages are cut with **keyset pagination** (the page after a token starts strictly after the
 last row's sort key), never ``OFFSET``: page *n* costs the same as page 1, and rows captured
 while a client pages never shift the pages it has yet to read. The ``nextPageToken`` of the
-REST binding (EPCIS 2.0 §12.6) is opaque to clients: base64url of a JSON array holding the
-last row's sort key, its ``seq``, how many events were returned so far (for
-``eventCountLimit``), a fingerprint of the query parameters, and a checksum over all of it. A
-token that was altered, or that belongs to another query, is refused with
-:class:`InvalidPageTokenError` (a ``QueryParameterException``).
+REST binding (EPCIS 2.0 §12.6) is opaque to clients: a token sealed by
+:mod:`medtrace.store.page_tokens` (checksum, random token id) holding the last row's sort key,
+its ``seq``, how many events were returned so far (for ``eventCountLimit``) and a fingerprint of
+the query parameters. A token that was altered, revoked (``DELETE /nextPageToken/{token}``) or
+that belongs to another query is refused with :class:`InvalidPageTokenError` (a
+``QueryParameterException``).
 
 >>> from medtrace.epcis.query import parse_query
 >>> q = parse_query("EQ_bizStep=shipping")
@@ -30,8 +31,6 @@ Cursor(keys=(1700000000000000,), seq=42, returned=10)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,6 +42,7 @@ import sqlalchemy as sa
 from medtrace.epcis.errors import QueryParameterError
 from medtrace.epcis.query_model import EventQuery
 from medtrace.epcis.query_values import FieldName, OrderDirection
+from medtrace.store.page_tokens import InvalidPageTokenError, seal, unseal
 from medtrace.store.schema import DecimalNumber, event, event_field
 
 __all__ = [
@@ -56,18 +56,11 @@ __all__ = [
     "sort_key",
 ]
 
-_TOKEN_VERSION: Final = 1
-_CHECK_SALT: Final = b"medtrace/page-token/v1\x00"
-_CHECK_HEX: Final = 16
+#: Version of the event-query cursor fields (2: sealed with a token id).
+_TOKEN_VERSION: Final = 2
+_FINGERPRINT_HEX: Final = 16
 
 KeyValue = int | str | Decimal | None
-
-
-class InvalidPageTokenError(QueryParameterError):
-    """A ``nextPageToken`` that is malformed, altered, or issued for another query."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, parameter="nextPageToken")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +151,7 @@ def keyset_condition(key: SortKey, cursor: Cursor) -> sa.ColumnElement[bool]:
 def query_fingerprint(query: EventQuery) -> str:
     """A short digest of the query parameters (order-independent)."""
     params = sorted(query.to_params())
-    return hashlib.sha256(orjson.dumps(params)).hexdigest()[:_CHECK_HEX]
-
-
-def _checksum(body: bytes) -> str:
-    return hashlib.sha256(_CHECK_SALT + body).hexdigest()[:_CHECK_HEX]
+    return hashlib.sha256(orjson.dumps(params)).hexdigest()[:_FINGERPRINT_HEX]
 
 
 def _key_json(value: KeyValue) -> object:
@@ -187,8 +176,8 @@ def _key_from_json(value: object) -> KeyValue:
 
 
 def encode_token(query: EventQuery, cursor: Cursor) -> str:
-    """The opaque ``nextPageToken`` for the page after ``cursor`` of ``query``."""
-    body = orjson.dumps(
+    """A new opaque ``nextPageToken`` for the page after ``cursor`` of ``query``."""
+    return seal(
         [
             _TOKEN_VERSION,
             query_fingerprint(query),
@@ -197,37 +186,22 @@ def encode_token(query: EventQuery, cursor: Cursor) -> str:
             cursor.returned,
         ]
     )
-    payload = orjson.dumps([body.decode(), _checksum(body)])
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode("ascii")
 
 
 def decode_token(query: EventQuery, token: str) -> Cursor:
     """The cursor in ``token``; raises :class:`InvalidPageTokenError` unless it is intact and
-    was issued for ``query``.
+    was issued for ``query`` (revocation is checked by the caller, which has the database:
+    :func:`medtrace.store.page_tokens.check_not_revoked`).
 
     >>> from medtrace.epcis.query import parse_query
     >>> decode_token(parse_query(""), "bm90LWEtdG9rZW4")
     Traceback (most recent call last):
     ...
-    medtrace.store.pagination.InvalidPageTokenError: query parameter nextPageToken: ...
+    medtrace.store.page_tokens.InvalidPageTokenError: query parameter nextPageToken: ...
     """
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        outer = orjson.loads(raw)
-    except (binascii.Error, ValueError):
-        raise InvalidPageTokenError("not a page token issued by this server") from None
-    if (
-        not isinstance(outer, list)
-        or len(outer) != 2
-        or not all(isinstance(part, str) for part in outer)
-    ):
-        raise InvalidPageTokenError("not a page token issued by this server")
-    body = outer[0].encode()
-    if _checksum(body) != outer[1]:
-        raise InvalidPageTokenError("the token was altered (checksum mismatch)")
-    fields = orjson.loads(body)
-    if not isinstance(fields, list) or len(fields) != 5 or fields[0] != _TOKEN_VERSION:
-        raise InvalidPageTokenError("unsupported page token version")
+    fields, _ = unseal(token)
+    if len(fields) != 5 or fields[0] != _TOKEN_VERSION:
+        raise InvalidPageTokenError("not a page token of an event query")
     _, fingerprint, keys, seq, returned = fields
     if fingerprint != query_fingerprint(query):
         raise InvalidPageTokenError(

@@ -53,6 +53,7 @@ from medtrace.epcis.query_patterns import EpcPattern, PatternKind
 from medtrace.epcis.query_values import InvalidValueError, parse_decimal, parse_timestamp
 from medtrace.gs1.checkdigit import mod10
 from medtrace.store.codec import canonical_epc, decode_event, to_micros
+from medtrace.store.page_tokens import check_not_revoked
 from medtrace.store.pagination import (
     Cursor,
     decode_token,
@@ -530,7 +531,8 @@ def run_query(
 
     ``eventCountLimit`` truncates the whole result (across pages); ``maxEventCount`` raises
     :class:`QueryTooLargeError` when the whole result would be larger (checked on the first
-    page). ``page_token`` is the ``next_page_token`` of the previous page of the same query.
+    page). ``page_token`` is the ``next_page_token`` of the previous page of the same query
+    (refused once revoked, :mod:`medtrace.store.page_tokens`).
     """
     if per_page is not None and per_page < 1:
         raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -538,7 +540,10 @@ def run_query(
     visible = visible_condition(principal, conn.dialect.name)
     if visible is not None:
         conditions.append(visible)
-    cursor = decode_token(query, page_token) if page_token is not None else None
+    cursor = None
+    if page_token is not None:
+        cursor = decode_token(query, page_token)
+        check_not_revoked(conn, page_token)
     returned = cursor.returned if cursor else 0
     if cursor is None and query.max_event_count is not None:
         _check_size(conn, conditions, query.max_event_count)

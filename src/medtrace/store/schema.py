@@ -57,6 +57,7 @@ __all__ = [
     "named_query",
     "organization",
     "organization_identifier",
+    "page_token_revocation",
     "signing_key",
     "subscription",
     "verification_request",
@@ -512,9 +513,22 @@ subscription = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("last_delivered", sa.BigInteger),
     sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("delivering_until", sa.BigInteger),
     sa.Index(None, "org_id"),
     sa.Index(None, "org_id", "query_name"),
 )
-"""Query subscriptions (EPCIS 2.0 REST): ``cursor_seq`` = the last ``event.seq`` delivered."""
+"""Query subscriptions (EPCIS 2.0 REST): ``cursor_seq`` = the last ``event.seq`` delivered;
+``delivering_until`` is set while a webhook request is in flight (the deadline of that request),
+so that unsubscribing can wait for it (``medtrace.store.subscriptions``)."""
+
+page_token_revocation = sa.Table(
+    "page_token_revocation",
+    metadata,
+    sa.Column("token_id", sa.Text, primary_key=True),
+    sa.Column("org_id", sa.Text),
+    sa.Column("revoked", sa.BigInteger, nullable=False),
+)
+"""Invalidated ``nextPageToken`` ids (REST ``DELETE /nextPageToken/{token}``), with who revoked
+them and when (``medtrace.store.page_tokens``)."""
 
 # SCHEMA-STABLE

@@ -6,8 +6,19 @@ the last ``event.seq`` it has *processed* (delivered, or examined and found not 
 delivery never skips or repeats an event and a restart resumes where the last committed
 delivery ended. The functions here are the only SQL on the table:
 
-* :func:`create` / :func:`get` / :func:`list_page` / :func:`delete` — the REST resources, always
-  within one organization (``org_id``) and one named query;
+* :func:`create` / :func:`get` / :func:`list_page` — the REST resources, always within one
+  organization (``org_id``) and one named query;
+* unsubscribing (``DELETE`` of a subscription, or of its named query — openapi.yaml: "Removes a
+  named query and forcibly unsubscribes all active subscriptions") is two steps:
+  :func:`deactivate_query` (every subscription of the query, or one) clears ``active``
+  (committed: no delivery starts after it), then :func:`wait_and_purge` waits until no
+  delivery of those subscriptions is in flight and deletes the rows. A delivery is *in
+  flight* from :func:`begin_delivery` (which sets ``delivering_until``, only while the
+  subscription is active) until :func:`record_success` / :func:`record_failure` clear it, or
+  until that deadline passes (a worker that died). Both steps touch the same row, so the
+  database orders them: either the delivery began first and unsubscribing waits for it, or
+  unsubscribing came first and the delivery never begins. When the ``DELETE`` returns,
+  nothing more is sent;
 * :func:`due` / :func:`claim` — which subscriptions the delivery worker should serve now; a
   claim is a lease (``next_attempt`` moved to the lease's end by a conditional ``UPDATE``), so
   that several service processes over one database never deliver the same batch twice;
@@ -23,6 +34,7 @@ Times are UTC microseconds since the epoch, like every time column of the store.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +54,12 @@ from medtrace.store.visibility import visible_condition
 __all__ = [
     "NewSubscription",
     "Subscription",
+    "begin_delivery",
     "claim",
     "create",
     "cursor_before",
     "deactivate",
-    "delete",
+    "deactivate_query",
     "due",
     "get",
     "head_seq",
@@ -54,6 +67,8 @@ __all__ = [
     "pending",
     "record_failure",
     "record_success",
+    "unsubscribe",
+    "wait_and_purge",
 ]
 
 _TABLE = schema.subscription
@@ -155,13 +170,14 @@ def create(engine: Engine, new: NewSubscription) -> Subscription:
 
 
 def get(engine: Engine, org_id: str, query_name: str, sub_id: str) -> Subscription | None:
-    """The organization's subscription ``sub_id`` on ``query_name``, or ``None``."""
+    """The organization's active subscription ``sub_id`` on ``query_name``, or ``None``."""
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(_TABLE).where(
                 _TABLE.c.id == sub_id,
                 _TABLE.c.org_id == org_id,
                 _TABLE.c.query_name == query_name,
+                _TABLE.c.active.is_(True),
             )
         ).first()
     return None if row is None else _row(row)
@@ -181,17 +197,51 @@ def list_page(
     return [_row(row) for row in rows]
 
 
-def delete(engine: Engine, org_id: str, query_name: str, sub_id: str) -> bool:
-    """Unsubscribe; ``False`` if the organization has no such subscription."""
-    with write_transaction(engine) as conn:
-        result = conn.execute(
-            sa.delete(_TABLE).where(
-                _TABLE.c.id == sub_id,
-                _TABLE.c.org_id == org_id,
-                _TABLE.c.query_name == query_name,
-            )
+def deactivate_query(
+    conn: Connection, org_id: str, query_name: str, reason: str, sub_id: str | None = None
+) -> list[str]:
+    """Stop the organization's active subscriptions on ``query_name`` (only ``sub_id`` when
+    given), in the caller's write transaction; their ids (then :func:`wait_and_purge`)."""
+    t = _TABLE
+    where = [t.c.org_id == org_id, t.c.query_name == query_name, t.c.active.is_(True)]
+    if sub_id is not None:
+        where.append(t.c.id == sub_id)
+    ids = [str(found) for found in conn.execute(sa.select(t.c.id).where(*where)).scalars()]
+    if ids:
+        conn.execute(
+            sa.update(t).where(t.c.id.in_(ids)).values(active=False, last_error=reason[:2000])
         )
-    return bool(result.rowcount)
+    return ids
+
+
+def unsubscribe(engine: Engine, org_id: str, query_name: str, sub_id: str) -> bool:
+    """Unsubscribe one subscription (:func:`deactivate_query`, then :func:`wait_and_purge`);
+    ``False`` if the organization has no such active subscription."""
+    with write_transaction(engine) as conn:
+        ids = deactivate_query(conn, org_id, query_name, "unsubscribed", sub_id)
+    wait_and_purge(engine, ids)
+    return bool(ids)
+
+
+def wait_and_purge(engine: Engine, sub_ids: Sequence[str], *, poll_seconds: float = 0.02) -> None:
+    """Wait until no delivery of the (deactivated) ``sub_ids`` is in flight, then delete them."""
+    if not sub_ids:
+        return
+    t = _TABLE
+    ids = list(sub_ids)
+    while True:
+        now = time.time_ns() // 1000
+        with engine.connect() as conn:
+            busy = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t)
+                .where(t.c.id.in_(ids), t.c.delivering_until > now)
+            ).scalar_one()
+        if not busy:
+            break
+        time.sleep(poll_seconds)
+    with write_transaction(engine) as conn:
+        conn.execute(sa.delete(t).where(t.c.id.in_(ids), t.c.active.is_(False)))
 
 
 def due(engine: Engine, now: int) -> tuple[int, list[Subscription]]:
@@ -216,7 +266,7 @@ def due(engine: Engine, now: int) -> tuple[int, list[Subscription]]:
 
 def claim(engine: Engine, sub: Subscription, lease_until: int) -> bool:
     """Take the lease on ``sub`` (as read by :func:`due`) until ``lease_until``; ``False`` if
-    another worker took it, it was deleted, or its state changed since it was read."""
+    another worker took it, it was unsubscribed, or its state changed since it was read."""
     t = _TABLE
     same_attempt = (
         t.c.next_attempt.is_(None)
@@ -226,7 +276,12 @@ def claim(engine: Engine, sub: Subscription, lease_until: int) -> bool:
     with write_transaction(engine) as conn:
         result = conn.execute(
             sa.update(t)
-            .where(t.c.id == sub.id, t.c.cursor_seq == sub.cursor_seq, same_attempt)
+            .where(
+                t.c.id == sub.id,
+                t.c.active.is_(True),
+                t.c.cursor_seq == sub.cursor_seq,
+                same_attempt,
+            )
             .values(next_attempt=lease_until)
         )
     return bool(result.rowcount)
@@ -279,6 +334,7 @@ def record_success(
         "attempts": 0,
         "last_error": None,
         "next_attempt": next_attempt,
+        "delivering_until": None,
     }
     if delivered_at is not None:
         values["last_delivered"] = delivered_at
@@ -296,8 +352,26 @@ def record_failure(engine: Engine, sub: Subscription, *, next_attempt: int, erro
         conn.execute(
             sa.update(t)
             .where(t.c.id == sub.id, t.c.cursor_seq == sub.cursor_seq)
-            .values(attempts=t.c.attempts + 1, next_attempt=next_attempt, last_error=error[:2000])
+            .values(
+                attempts=t.c.attempts + 1,
+                next_attempt=next_attempt,
+                last_error=error[:2000],
+                delivering_until=None,
+            )
         )
+
+
+def begin_delivery(engine: Engine, sub: Subscription, until: int) -> bool:
+    """Mark a delivery of ``sub`` in flight until ``until`` (UTC µs, its deadline); ``False``
+    (send nothing) if ``sub`` was unsubscribed or its cursor moved since it was read."""
+    t = _TABLE
+    with write_transaction(engine) as conn:
+        result = conn.execute(
+            sa.update(t)
+            .where(t.c.id == sub.id, t.c.active.is_(True), t.c.cursor_seq == sub.cursor_seq)
+            .values(delivering_until=until)
+        )
+    return bool(result.rowcount)
 
 
 def deactivate(engine: Engine, sub_ids: Sequence[str], error: str) -> None:
