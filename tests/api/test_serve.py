@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -112,3 +118,63 @@ def test_docs_walkthrough(tmp_path: Path) -> None:
             answer = run_curl(client, command, plan.admin_token, tmp_path, job)
             assert answer.status_code == 200, answer.text
             assert b"urn:epc:id:sgtin:0614141.107346.2017" in answer.content
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_several_workers_run_capture_jobs_in_the_supervisor(tmp_path: Path) -> None:
+    """``--workers 2``: the workers answer, the supervising process runs the capture jobs."""
+    port = _free_port()
+    medtrace = Path(sys.executable).with_name("medtrace")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDTRACE_")}
+    command = [str(medtrace), "serve", "--db", str(tmp_path / "w.sqlite"), "--port", str(port)]
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*command, "--workers", "2"], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    try:
+        deadline = time.monotonic() + 60
+        token = None
+        while token is None and time.monotonic() < deadline and proc.poll() is None:
+            found = re.search(r"mt_[A-Za-z0-9_-]+", log.read_text())
+            token = found.group(0) if found else None
+            time.sleep(0.1)
+        assert token is not None, log.read_text()
+        headers = {"Authorization": f"Bearer {token}"}
+        base = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                httpx.get(base + "/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        posted = httpx.post(
+            base + "/capture",
+            content=document(event(), event(bizStep="receiving")),
+            headers={**headers, "Content-Type": "application/ld+json"},
+        )
+        assert posted.status_code == 202, posted.text
+        location = posted.headers["Location"]
+        job: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            job = httpx.get(base + location, headers=headers).json()
+            if job.get("running") is False:
+                break
+            time.sleep(0.1)
+        assert job.get("success") is True, job
+        events = httpx.get(base + "/events", headers=headers).json()
+        assert len(events["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:  # pragma: no cover - a stuck shutdown
+                proc.kill()
+    assert proc.returncode == 0

@@ -14,6 +14,7 @@ variable                             field                                defaul
 ``MEDTRACE_CAPTURE_MAX_EVENTS``      ``capture_max_events``               100 000
 ``MEDTRACE_PER_PAGE``                ``default_per_page``                 30 (REST binding default)
 ``MEDTRACE_MAX_PER_PAGE``            ``max_per_page``                     1000
+``MEDTRACE_CAPTURE_WORKER``          ``capture_worker``                   ``1`` (run capture jobs)
 ``MEDTRACE_SUBSCRIPTION_WORKER``     ``subscription_worker``              ``1`` (deliver webhooks)
 ``MEDTRACE_SUBSCRIPTION_POLL``       ``subscription_poll_seconds``        0.5
 ``MEDTRACE_SUBSCRIPTION_BATCH``      ``subscription_batch``               100 events per document
@@ -62,6 +63,7 @@ ENV_VARS: Final = {
     "capture_max_events": "MEDTRACE_CAPTURE_MAX_EVENTS",
     "default_per_page": "MEDTRACE_PER_PAGE",
     "max_per_page": "MEDTRACE_MAX_PER_PAGE",
+    "capture_worker": "MEDTRACE_CAPTURE_WORKER",
     "subscription_worker": "MEDTRACE_SUBSCRIPTION_WORKER",
     "subscription_poll_seconds": "MEDTRACE_SUBSCRIPTION_POLL",
     "subscription_batch": "MEDTRACE_SUBSCRIPTION_BATCH",
@@ -226,6 +228,7 @@ class ApiSettings:
             capture_max_events=_int(source, "capture_max_events", d.capture_max_events),
             default_per_page=_int(source, "default_per_page", d.default_per_page),
             max_per_page=_int(source, "max_per_page", d.max_per_page),
+            capture_worker=_flag(source, "capture_worker", d.capture_worker),
             subscription_worker=_flag(source, "subscription_worker", d.subscription_worker),
             subscription_poll_seconds=_seconds(
                 source, "subscription_poll_seconds", d.subscription_poll_seconds

@@ -5,6 +5,9 @@ once (keep it: only a hash is stored). It never starts open: binding a non-loopb
 (``--host 0.0.0.0``) is refused while the database has no organization, so that the first key
 is created locally. ``--workers N`` runs N processes (uvicorn's ``workers`` with the
 :func:`medtrace.api.app.app_factory` factory); they share the database and the capture spool.
+With more than one worker, capture jobs run in the supervising process instead of the workers
+(``MEDTRACE_CAPTURE_WORKER=0`` for them): a long capture then never competes for the
+interpreter lock of a process that answers requests (verification, queries).
 
 Exit codes: 0 stopped normally, 1 the database could not be used or a ``MEDTRACE_*`` setting
 is malformed, 2 refused (open start).
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Final
 
 import sqlalchemy as sa
 import typer
@@ -24,7 +29,8 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from medtrace.api.app import create_app
-from medtrace.api.settings import ApiSettings, SettingsError
+from medtrace.api.capture_worker import CaptureWorker, Spool
+from medtrace.api.settings import ENV_VARS, ApiSettings, SettingsError
 from medtrace.errors import MedtraceError
 from medtrace.store import schema
 from medtrace.store.engine import ENV_VAR, resolve_db
@@ -129,14 +135,36 @@ def serve(
         uvicorn.run(create_app(plan.settings), host=host, port=port, log_level="info")
         return
     os.environ[ENV_VAR] = plan.settings.database
-    uvicorn.run(
-        "medtrace.api.app:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-    )
+    with ExitStack() as stack:
+        if plan.settings.capture_worker:
+            stack.enter_context(_supervisor_capture_worker(plan.settings))
+            os.environ[ENV_VARS["capture_worker"]] = "0"
+        uvicorn.run(
+            "medtrace.api.app:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+
+
+#: How often the supervisor's capture worker looks for spooled jobs (workers cannot wake it).
+SUPERVISOR_POLL_SECONDS: Final = 0.2
+
+
+@contextmanager
+def _supervisor_capture_worker(settings: ApiSettings) -> Iterator[None]:
+    """Run the capture worker in this process while the block runs; finish its job on exit."""
+    with Repository.open(settings.database) as repo:
+        spool = Spool(settings.effective_spool_dir())
+        spool.prepare()
+        worker = CaptureWorker(repo.engine, spool, poll_seconds=SUPERVISOR_POLL_SECONDS)
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
 
 
 def register(app: typer.Typer) -> None:
