@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +18,9 @@ from medtrace.store.principal import Role
 from medtrace.store.repository import Repository
 from medtrace.store.tenancy import create_organization
 from medtrace.verify import audit
-from medtrace.verify.audit import AuditWriter, AuditWriterStoppedError, VerificationRecord
+from medtrace.verify.audit import VerificationRecord
+from medtrace.verify.audit_spool import AuditSpool
+from medtrace.verify.audit_writer import AuditWriter, AuditWriterStoppedError, default_spool_dir
 from medtrace.verify.responder import ResponderCache
 
 GTIN = "00614141123452"
@@ -105,3 +109,67 @@ def test_responder_cache_reuses_answers_until_they_expire(repo: Repository) -> N
             sa.select(sa.func.count()).select_from(schema.organization_identifier)
         ).scalar_one()
     assert count == 1
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def sqlite_repo(tmp_path: Path) -> Iterator[Repository]:
+    with Repository.open(tmp_path / "audit.sqlite", create=True) as repository:
+        yield repository
+
+
+def test_sqlite_answers_do_not_wait_behind_a_writer(sqlite_repo: Repository) -> None:
+    """A capture holds the write lock: the entry is spooled, then moved once the lock is free."""
+    writer = AuditWriter(sqlite_repo.engine)
+    writer.write(entry("first"))  # the table, directly
+    holder = sqlite3.connect(str(sqlite_repo.engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # what a long capture does
+    try:
+        started = time.monotonic()
+        writer.write(entry("during"), timeout=5)
+        writer.write(entry("after"), timeout=5)
+        waited = time.monotonic() - started
+        spooled = list((Path(f"{sqlite_repo.engine.url.database}.audit-spool")).glob("*.jsonl"))
+        assert spooled and any(path.stat().st_size > 0 for path in spooled)
+        assert stored_serials(sqlite_repo) == ["first"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert waited < 5  # behaviour, not speed: the writes were not stuck behind the lock
+    assert wait_for(lambda: stored_serials(sqlite_repo) == ["first", "during", "after"])
+    writer.write(entry("later"))
+    writer.stop()
+    assert stored_serials(sqlite_repo) == ["first", "during", "after", "later"]
+    assert not list(Path(f"{sqlite_repo.engine.url.database}.audit-spool").glob("*.jsonl"))
+
+
+def test_a_spool_left_by_a_stopped_process_is_moved_once(sqlite_repo: Repository) -> None:
+    directory = default_spool_dir(sqlite_repo.engine)
+    assert directory is not None
+    left = AuditSpool(directory)
+    left.append([entry("orphan-1"), entry("orphan-2", corr_uuid="c-2")])
+    left.close()  # not drained: the file stays, unlocked
+    with sqlite_repo.engine.begin() as conn:  # as if one row had been moved before a crash
+        audit.record(conn, entry("orphan-2", corr_uuid="c-2"))
+    writer = AuditWriter(sqlite_repo.engine)
+    writer.write(entry("new"))
+    writer.stop()
+    assert sorted(stored_serials(sqlite_repo)) == ["new", "orphan-1", "orphan-2"]
+    assert not list(directory.glob("*.jsonl"))
+
+
+def test_postgres_and_memory_stores_have_no_spool(db_url: str) -> None:
+    with Repository.open(db_url, create=True) as repository:
+        found = default_spool_dir(repository.engine)
+    if db_url.startswith("sqlite"):
+        assert found is not None and found.name.endswith(".audit-spool")
+    else:
+        assert found is None

@@ -52,7 +52,8 @@ from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.keys import Gln
 from medtrace.store.principal import Principal
 from medtrace.store.repository import Repository
-from medtrace.verify.audit import AuditWriter, VerificationRecord
+from medtrace.verify.audit import VerificationRecord
+from medtrace.verify.audit_writer import AuditWriter
 from medtrace.verify.responder import (
     CHECK_CONNECTIVITY,
     VERIFICATION_SERVICE,

@@ -171,14 +171,38 @@ def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, *, busy_timeout_ms: int | None = None
+) -> Iterator[Connection]:
     """A connection inside one write transaction, committed on success, rolled back on error.
 
     On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (the single-writer lock is taken
-    up front, waiting up to the busy timeout).
+    up front, waiting up to the busy timeout). ``busy_timeout_ms`` replaces the busy timeout for
+    this transaction (SQLite only): a caller with somewhere else to put its write (the audit
+    log's spool) gives up quickly with ``OperationalError`` "database is locked" instead of
+    waiting behind a long capture.
     """
     with engine.connect() as conn:
-        if is_sqlite(conn):
+        sqlite = is_sqlite(conn)
+        if sqlite:
             conn.execution_options(**{_WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+            if busy_timeout_ms is not None:
+                _driver_pragma(conn, f"busy_timeout={int(busy_timeout_ms)}")
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if sqlite and busy_timeout_ms is not None:
+                _driver_pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _driver_pragma(conn: Connection, pragma: str) -> None:
+    """A SQLite ``PRAGMA`` on the driver connection, outside SQLAlchemy's transaction."""
+    raw = conn.connection.dbapi_connection
+    if raw is None:  # pragma: no cover - an open connection always has one
+        return
+    cursor = raw.cursor()
+    try:
+        cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()

@@ -19,30 +19,18 @@ Row meaning (see ``docs/verification.md``):
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
 from datetime import datetime
 from typing import Final
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from medtrace.errors import MedtraceError
 from medtrace.store import schema
 from medtrace.store.codec import from_micros, to_micros
-from medtrace.store.engine import write_transaction
 
-__all__ = [
-    "AuditWriter",
-    "AuditWriterStoppedError",
-    "VerificationRecord",
-    "list_records",
-    "record",
-    "record_many",
-]
+__all__ = ["VerificationRecord", "list_records", "record", "record_many", "record_missing"]
 
 _TABLE: Final = schema.verification_request
 _MAX_LIMIT: Final = 10_000
@@ -102,92 +90,33 @@ def record_many(conn: Connection, entries: Sequence[VerificationRecord]) -> None
         conn.execute(sa.insert(_TABLE), [_values(entry) for entry in entries])
 
 
-class AuditWriterStoppedError(MedtraceError):
-    """The audit writer was stopped: a verification cannot be recorded, so it is not answered."""
+def record_missing(conn: Connection, entries: Sequence[VerificationRecord]) -> int:
+    """Append the ``entries`` not yet in the log (same time, GTIN, serial and ``corr_uuid``).
 
-
-_STOP: Final = object()
-
-
-class AuditWriter:
-    """Group commit of audit entries: many concurrent requests, one transaction per batch.
-
-    A DSCSA responder must record every answer it gives (§582(b)(4)(E)) and answer thousands of
-    requests a second. One transaction per request makes the commit (and on SQLite the single
-    write lock) the bottleneck. :meth:`submit` queues an entry and returns a future that
-    completes when the entry is **committed**; the caller sends its answer only then, so no
-    answer is ever given without its record. A background thread takes everything queued
-    (up to ``max_batch``), writes it in one transaction and completes the futures; while it
-    commits, the next batch gathers. A failed write fails every future of its batch (the
-    requests answer with an error instead).
+    For rows that may have been written once already (a spool moved again after a crash, see
+    :mod:`medtrace.verify.audit_spool`); returns how many were appended.
     """
-
-    def __init__(self, engine: Engine, *, max_batch: int = 1000) -> None:
-        self._engine = engine
-        self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    def submit(self, entry: VerificationRecord) -> Future[None]:
-        """Queue ``entry``; the future completes once it is committed (or failed to be)."""
-        future: Future[None] = Future()
-        with self._lock:
-            if self._stopped:
-                future.set_exception(AuditWriterStoppedError("the audit writer is stopped"))
-                return future
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="medtrace-audit-writer", daemon=True
-                )
-                self._thread.start()
-            self._queue.put((entry, future))
-        return future
-
-    def write(self, entry: VerificationRecord, timeout: float | None = 30.0) -> None:
-        """Record ``entry`` and wait for the commit (raises what the write raised)."""
-        self.submit(entry).result(timeout=timeout)
-
-    def stop(self, timeout: float | None = 30.0) -> None:
-        """Write what is queued, then stop; later submissions fail."""
-        with self._lock:
-            self._stopped = True
-            thread = self._thread
-            if thread is not None:
-                self._queue.put(_STOP)
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch: list[tuple[VerificationRecord, Future[None]]] = []
-            item = self._queue.get()
-            while True:
-                if item is _STOP:
-                    stopping = True
-                elif isinstance(item, tuple):
-                    batch.append(item)
-                if len(batch) >= self._max_batch:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            if batch:
-                self._write(batch)
-
-    def _write(self, batch: list[tuple[VerificationRecord, Future[None]]]) -> None:
-        try:
-            with write_transaction(self._engine) as conn:
-                record_many(conn, [entry for entry, _ in batch])
-        except Exception as error:  # noqa: BLE001 - handed to every waiting request
-            for _, future in batch:
-                future.set_exception(error)
-            return
-        for _, future in batch:
-            future.set_result(None)
+    fresh = []
+    for entry in entries:
+        same_corr = (
+            _TABLE.c.corr_uuid.is_(None)
+            if entry.corr_uuid is None
+            else _TABLE.c.corr_uuid == entry.corr_uuid
+        )
+        found = conn.execute(
+            sa.select(_TABLE.c.id)
+            .where(
+                _TABLE.c.time == to_micros(entry.time),
+                _TABLE.c.gtin == entry.gtin,
+                _TABLE.c.serial == entry.serial,
+                same_corr,
+            )
+            .limit(1)
+        ).first()
+        if found is None:
+            fresh.append(entry)
+    record_many(conn, fresh)
+    return len(fresh)
 
 
 def _entry(row: sa.Row[tuple[object, ...]]) -> VerificationRecord:
