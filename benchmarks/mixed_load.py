@@ -53,7 +53,7 @@ DESCRIPTION: Final = (
 )
 CAPTURE_EVENTS_PER_S: Final = 2000.0
 VERIFY_PER_S: Final = 500.0
-CONNECTIONS: Final = 8
+CONNECTIONS: Final = 16
 DURATION: Final = {"small": 20, "full": 60}
 DOC_MB: Final = 1.0
 TARGET_P99_MS: Final = 100.0
@@ -152,15 +152,12 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
         keys = prepare_store(location)
         capture_token = admin_key(location)
         packs = sample_packs(location, 20_000, random.Random(options.seed))
-        delay = round(CONNECTIONS * 1000 / VERIFY_PER_S)
-        script = wrk_script(vrs_paths(packs), keys["wholesaler"], work, "vrs", delay_ms=delay)
+        paths = vrs_paths(packs)
         with server(location, workers, work / "server.log") as url:
-            run_wrk(url, script, connections=CONNECTIONS, seconds=3)  # warm-up
-            baseline = run_wrk(url, script, connections=CONNECTIONS, seconds=max(5, seconds // 2))
-            log(
-                f"  verification alone: {baseline['rps']:,.0f} req/s, p99 "
-                f"{baseline['p99_us'] / 1000:.1f} ms, load {load_average()[:1]}"
+            delay, baseline = _calibrate(
+                url, keys["wholesaler"], paths, work, seconds=seconds, log=log
             )
+            script = wrk_script(paths, keys["wholesaler"], work, "vrs", delay_ms=delay)
             windows = []
             for i, docs in enumerate(batches):
                 load = load_average()
@@ -207,6 +204,30 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
         },
         "windows": windows,
     }
+
+
+def _calibrate(
+    url: str, token: str, paths: list[str], work: Path, *, seconds: int, log: Callable[[str], None]
+) -> tuple[int, dict[str, Any]]:
+    """The per-request delay that paces ``CONNECTIONS`` connections to ``VERIFY_PER_S``.
+
+    wrk waits ``delay`` before each request of a connection, so one connection cycles every
+    ``delay + latency``: a first run at ``delay = CONNECTIONS / rate`` measures the latency,
+    and the delay is shortened by it. Returns the delay and the verification-only baseline.
+    """
+    first = round(CONNECTIONS * 1000 / VERIFY_PER_S)
+    probe = wrk_script(paths, token, work, "probe", delay_ms=first)
+    run_wrk(url, probe, connections=CONNECTIONS, seconds=3)  # warm-up
+    measured = run_wrk(url, probe, connections=CONNECTIONS, seconds=5)
+    latency_ms = CONNECTIONS * 1000 / max(measured["rps"], 1.0) - first
+    delay = max(1, round(first - latency_ms))
+    script = wrk_script(paths, token, work, "baseline", delay_ms=delay)
+    baseline = run_wrk(url, script, connections=CONNECTIONS, seconds=max(5, seconds // 2))
+    log(
+        f"  verification alone (delay {delay} ms): {baseline['rps']:,.0f} req/s, p99 "
+        f"{baseline['p99_us'] / 1000:.1f} ms, load {load_average()[:1]}"
+    )
+    return delay, baseline
 
 
 def _latency(sample: dict[str, Any]) -> dict[str, Any]:
