@@ -9,8 +9,10 @@ packs. This workload offers both at once to ``medtrace serve`` (``--workers`` = 
   jobs; afterwards it waits until every job has finished;
 * **verification**: ``wrk`` paced to ``VERIFY_PER_S`` requests per second (``CONNECTIONS``
   connections, each waiting ``delay`` ms before each request) sends DSCSA VRS requests for random
-  packs of the repository (the :mod:`benchmarks.store_query` store, copied) during the same
-  window.
+  packs of the repository during the same window.
+
+``--backend`` picks SQLite or PostgreSQL (by default both run, SQLite first); the repository is
+the read repository of :func:`benchmarks.http_load.read_location`.
 
 Reported: the verification rate achieved and its latency percentiles, alone (a baseline of the
 same pacing before the capture starts) and under capture; the capture rate offered, the events
@@ -33,10 +35,9 @@ from benchmarks import RunOptions, data_dir, load_average, median, now_utc
 from benchmarks.epcis_parse import ensure_input
 from benchmarks.http_load import (
     admin_key,
-    checkpointed_copy,
     post_capture,
     prepare_store,
-    read_store,
+    read_location,
     run_wrk,
     sample_packs,
     server,
@@ -45,7 +46,7 @@ from benchmarks.http_load import (
     wrk_script,
     wrk_version,
 )
-from benchmarks.store_capture import header_lines, verdict
+from benchmarks.store_capture import header_lines, postgres_version, verdict
 
 NAME: Final = "mixed_load"
 DESCRIPTION: Final = (
@@ -130,9 +131,7 @@ def _window(
 
 
 def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Baseline verification, then ``--runs`` mixed windows; the JSON-ready figures."""
-    if options.backend not in (None, "sqlite"):
-        raise RuntimeError("mixed_load runs on the SQLite store (see the module docstring)")
+    """Per backend (``--backend``, default both): baseline, then ``--runs`` mixed windows."""
     workers = os.cpu_count() or 1
     seconds = DURATION[options.scale]
     per_doc = ensure_input("xml12", DOC_MB, _SEED_BASE)[1]["events"]
@@ -142,48 +141,68 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
         [ensure_input("xml12", DOC_MB, _SEED_BASE + r * needed + i) for i in range(needed)]
         for r in range(options.runs)
     ]
-    cached, described = read_store("sqlite", options, log)
-    with tempfile.TemporaryDirectory(prefix="medtrace-mixed-", dir=data_dir()) as tmp:
-        work = Path(tmp)
-        copy = work / "store.sqlite"
-        log(f"copying {cached} → {copy}")
-        checkpointed_copy(Path(cached), copy)
-        location = f"sqlite:///{copy}"
-        keys = prepare_store(location)
-        capture_token = admin_key(location)
-        packs = sample_packs(location, 20_000, random.Random(options.seed))
-        paths = vrs_paths(packs)
-        with server(location, workers, work / "server.log") as url:
-            delay, baseline = _calibrate(
-                url, keys["wholesaler"], paths, work, seconds=seconds, log=log
-            )
-            script = wrk_script(paths, keys["wholesaler"], work, "vrs", delay_ms=delay)
-            windows = []
-            for i, docs in enumerate(batches):
-                load = load_average()
-                window = _window(url, capture_token, script, docs, seconds)
-                window["load_average"] = load
-                windows.append(window)
-                v = window["verify"]
-                log(
-                    f"  window {i + 1}/{options.runs}: verify {v['rps']:,.0f} req/s p99 "
-                    f"{v['p99_us'] / 1000:.1f} ms ({v['errors']} errors); capture offered "
-                    f"{window['offered_events_per_s']:,.0f} events/s, finished in window "
-                    f"{window['window_events_per_s']:,.0f}/s, sustained "
-                    f"{window['sustained_events_per_s']:,.0f}/s (drained "
-                    f"{window['drain_s']:.0f} s after), load {load[:1]}"
-                )
-    return {
+    result: dict[str, Any] = {
         "scale": options.scale,
         "runs": options.runs,
         "seed": options.seed,
         "workers": workers,
         "seconds": seconds,
-        "store": described,
         "doc_mb": DOC_MB,
         "events_per_doc": per_doc,
         "wrk": wrk_version(),
+        "backends": {},
+    }
+    backends = [options.backend] if options.backend else ["sqlite", "postgres"]
+    if "postgres" in backends:
+        result["postgres_version"] = postgres_version()
+    for backend in backends:
+        log(f"-- {backend}")
+        with (
+            tempfile.TemporaryDirectory(prefix="medtrace-mixed-", dir=data_dir()) as tmp,
+            read_location(backend, options, Path(tmp), log) as (location, described),
+        ):
+            figures = _measure(
+                location, batches, Path(tmp), options=options, workers=workers, log=log
+            )
+        result["backends"][backend] = {"store": described, **figures}
+    return result
+
+
+def _measure(
+    location: str,
+    batches: list[list[tuple[Path, dict[str, Any]]]],
+    work: Path,
+    *,
+    options: RunOptions,
+    workers: int,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    seconds = DURATION[options.scale]
+    keys = prepare_store(location)
+    capture_token = admin_key(location)
+    packs = sample_packs(location, 20_000, random.Random(options.seed))
+    paths = vrs_paths(packs)
+    with server(location, workers, work / "server.log") as url:
+        delay, baseline = _calibrate(url, keys["wholesaler"], paths, work, seconds=seconds, log=log)
+        script = wrk_script(paths, keys["wholesaler"], work, "vrs", delay_ms=delay)
+        windows = []
+        for i, docs in enumerate(batches):
+            load = load_average()
+            window = _window(url, capture_token, script, docs, seconds)
+            window["load_average"] = load
+            windows.append(window)
+            v = window["verify"]
+            log(
+                f"  window {i + 1}/{options.runs}: verify {v['rps']:,.0f} req/s p99 "
+                f"{v['p99_us'] / 1000:.1f} ms ({v['errors']} errors); capture offered "
+                f"{window['offered_events_per_s']:,.0f} events/s, finished in window "
+                f"{window['window_events_per_s']:,.0f}/s, sustained "
+                f"{window['sustained_events_per_s']:,.0f}/s (drained "
+                f"{window['drain_s']:.0f} s after), load {load[:1]}"
+            )
+    return {
         "date": now_utc(),
+        "delay_ms": delay,
         "baseline": _latency(baseline),
         "verify": {
             "rps": round(median([w["verify"]["rps"] for w in windows]), 1),
@@ -241,20 +260,24 @@ def _latency(sample: dict[str, Any]) -> dict[str, Any]:
 
 def render(result: dict[str, Any]) -> str:
     """The Markdown section of ``docs/benchmarks.md``."""
-    v, base, cap = result["verify"], result["baseline"], result["capture"]
     lines = header_lines(
         result,
-        f"`medtrace serve --workers {result['workers']}` on SQLite ({result['store']}), "
-        f"{result['wrk']} on the same machine, {result['seconds']} s windows, median of "
-        f"{result['runs']}.",
+        f"`medtrace serve --workers {result['workers']}`, {result['wrk']} on the same machine, "
+        f"{result['seconds']} s windows, median of {result['runs']}. Capture offered: "
+        f"{result['doc_mb']} MB documents of {result['events_per_doc']} events on a schedule of "
+        f"{CAPTURE_EVENTS_PER_S:,.0f} events/s; verification paced to {VERIFY_PER_S:,.0f} "
+        f"requests/s ({CONNECTIONS} connections).",
     )
-    lines += [
-        (
-            f"Capture offered: {result['doc_mb']} MB documents of {result['events_per_doc']} "
-            f"events on a schedule of {CAPTURE_EVENTS_PER_S:,.0f} events/s; verification paced to "
-            f"{VERIFY_PER_S:,.0f} requests/s ({CONNECTIONS} connections)."
-        ),
-        "",
+    for backend, figures in result["backends"].items():
+        lines += [f"**{backend}** ({figures['date']}, {figures['store']}):", ""]
+        lines += _render_backend(figures)
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _render_backend(result: dict[str, Any]) -> list[str]:
+    v, base, cap = result["verify"], result["baseline"], result["capture"]
+    return [
         "| | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
         (
@@ -290,4 +313,3 @@ def render(result: dict[str, Any]) -> str:
             f"{verdict(v['p99_ms'], TARGET_P99_MS, lower_is_better=True)} |"
         ),
     ]
-    return "\n".join(lines)
