@@ -2,7 +2,8 @@
 
 A *workload* is a module with ``NAME``, ``DESCRIPTION``, ``run(options) -> dict`` (the
 figures, JSON-ready) and ``render(result) -> str`` (the Markdown table for
-``docs/benchmarks.md``). :data:`WORKLOADS` lists them by name; ``python -m benchmarks run``
+``docs/benchmarks.md``); one with ``ON_DEMAND = True`` (hours of work) runs only when asked
+for with ``--only``. :data:`WORKLOADS` lists them by name; ``python -m benchmarks run``
 runs them, writes ``benchmarks/results/<name>.json`` and regenerates the part of
 ``docs/benchmarks.md`` between ``<!-- BEGIN name -->`` and ``<!-- END name -->``.
 
@@ -55,6 +56,7 @@ WORKLOADS: Final[dict[str, str]] = {
     "store_query": "benchmarks.store_query",
     "http_load": "benchmarks.http_load",
     "mixed_load": "benchmarks.mixed_load",
+    "retention": "benchmarks.retention",
 }
 
 _PACKAGES: Final = ("medtrace", "lxml", "orjson", "msgspec", "ijson")

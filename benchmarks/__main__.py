@@ -71,7 +71,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
-    names = [args.only] if args.only else list(WORKLOADS)
+    names = (
+        [args.only]
+        if args.only
+        else [name for name in WORKLOADS if not getattr(load_workload(name), "ON_DEMAND", False)]
+    )
     options = RunOptions(
         scale=args.scale,
         runs=args.runs,
@@ -143,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _cmd_run(args, argv)
     for name in WORKLOADS:
-        sys.stdout.write(f"{name}: {load_workload(name).DESCRIPTION}\n")
+        workload = load_workload(name)
+        when = " (on demand)" if getattr(workload, "ON_DEMAND", False) else ""
+        sys.stdout.write(f"{name}{when}: {workload.DESCRIPTION}\n")
     return 0
 
 

@@ -245,7 +245,10 @@ def worker(argv: list[str]) -> None:
 # --------------------------------------------------------------------------- the runner process
 
 
-def _measure(location: str, runs: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
+def measure_reads(
+    location: str, runs: int, seed: int, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Percentiles of events / history / item on ``location`` (``runs`` worker processes)."""
     samples = []
     for i in range(runs):
         load = load_average()
@@ -331,7 +334,7 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
                 meta.write_text(json.dumps(entry["build"]))
             with Repository.open(str(path)) as repo:
                 entry["db_mb"] = db_size_mb(repo, str(path))
-            entry.update(_measure(str(path), options.runs, options.seed, log))
+            entry.update(measure_reads(str(path), options.runs, options.seed, log))
         else:
             name = new_schema_name()
             pg_create_schema(name)
@@ -349,7 +352,7 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
                     entry["db_mb"] = db_size_mb(repo, location)
                     with repo.engine.begin() as conn:
                         conn.execute(sa.text("ANALYZE"))
-                entry.update(_measure(location, options.runs, options.seed, log))
+                entry.update(measure_reads(location, options.runs, options.seed, log))
             finally:
                 pg_drop_schema(name)
         results.append(entry)
