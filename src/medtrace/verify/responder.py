@@ -330,20 +330,24 @@ def _persistent_statement() -> sa.Select[Any]:
     pd = schema.event_persistent_disposition
     classes = sa.bindparam("classes", expanding=True, type_=sa.String)
     class_ids = sa.select(epc.c.id).where(epc.c.uri.in_(classes)).scalar_subquery()
-    named = sa.or_(
-        sa.and_(
+    # two indexed branches, not one OR: PostgreSQL cannot use an index for the OR of an
+    # equality and a subquery membership (it scanned all of event_epc)
+    named = sa.union_all(
+        sa.select(ee.c.seq).where(
             ee.c.epc_id == sa.bindparam("epc_id", type_=sa.BigInteger),
             ee.c.role.in_(
                 (schema.ROLE_EPC, schema.ROLE_PARENT, schema.ROLE_CHILD, schema.ROLE_OUTPUT)
             ),
         ),
-        sa.and_(ee.c.epc_id.in_(class_ids), ee.c.role == schema.ROLE_QUANTITY_CLASS),
-    )
+        sa.select(ee.c.seq).where(
+            ee.c.epc_id.in_(class_ids), ee.c.role == schema.ROLE_QUANTITY_CLASS
+        ),
+    ).subquery("named")
     return (
         sa.select(ev.c.event_time, ev.c.seq, pd.c.op, pd.c.disposition)
         .distinct()
-        .select_from(ee.join(ev, ev.c.seq == ee.c.seq).join(pd, pd.c.seq == ev.c.seq))
-        .where(named, ev.c.error_declared == sa.false())
+        .select_from(named.join(ev, ev.c.seq == named.c.seq).join(pd, pd.c.seq == ev.c.seq))
+        .where(ev.c.error_declared == sa.false())
         .order_by(ev.c.event_time, ev.c.seq)
     )
 
