@@ -342,6 +342,48 @@ def _scenario(
     }
 
 
+#: Connections of the paced runs, and their rate as a share of the saturating rate.
+PACED_CONNECTIONS: Final = 16
+PACED_SHARE: Final = 0.5
+
+
+def paced(
+    url: str,
+    paths: list[str],
+    token: str,
+    work: Path,
+    *,
+    name: str,
+    rate: float,
+    seconds: int,
+) -> dict[str, Any]:
+    """Latency at a steady ``rate`` below saturation (wrk connections paced by a delay).
+
+    At saturation a closed-loop client measures its own queue (latency = connections / rate);
+    paced below it, the percentiles are the service's. wrk waits ``delay`` before each request
+    of a connection, so a first short run measures the latency and the delay is shortened by it.
+    """
+    connections = PACED_CONNECTIONS
+    first = max(1, round(connections * 1000 / rate))
+    probe = wrk_script(paths, token, work, f"{name}-probe", delay_ms=first)
+    measured = run_wrk(url, probe, connections=connections, seconds=5)
+    latency_ms = connections * 1000 / max(measured["rps"], 1.0) - first
+    delay = max(1, round(first - max(0.0, latency_ms)))
+    script = wrk_script(paths, token, work, f"{name}-paced", delay_ms=delay)
+    sample = run_wrk(url, script, connections=connections, seconds=seconds)
+    return {
+        "target_rps": round(rate, 1),
+        "delay_ms": delay,
+        "connections": connections,
+        "rps": round(sample["rps"], 1),
+        "p50_ms": round(sample["p50_us"] / 1000, 2),
+        "p90_ms": round(sample["p90_us"] / 1000, 2),
+        "p99_ms": round(sample["p99_us"] / 1000, 2),
+        "max_ms": round(sample["max_us"] / 1000, 2),
+        "errors": sample["errors"],
+    }
+
+
 # --------------------------------------------------------------------------- capture over HTTP
 
 
@@ -544,8 +586,10 @@ def _measure_reads(
         rows = int(
             conn.execute(sa.select(sa.func.count()).select_from(schema.event_epc)).scalar_one()
         )
-    vrs = wrk_script(vrs_paths(packs), keys["wholesaler"], work, "vrs")
-    events = wrk_script(event_paths(packs), keys["manufacturer"], work, "events")
+    requests = {
+        "vrs": (vrs_paths(packs), keys["wholesaler"]),
+        "events": (event_paths(packs), keys["manufacturer"]),
+    }
     seconds = DURATION[options.scale]
     result: dict[str, Any] = {"store": described, "items": items, "event_epc_rows": rows}
     with server(location, workers, work / "read-server.log") as url:
@@ -557,7 +601,8 @@ def _measure_reads(
             keys["manufacturer"],
             lambda body: bool(body.get("epcisBody", {}).get("queryResults")),
         )
-        for name, script in (("vrs", vrs), ("events", events)):
+        for name, (paths, token) in requests.items():
+            script = wrk_script(paths, token, work, name)
             result[name] = _scenario(
                 url,
                 script,
@@ -566,6 +611,14 @@ def _measure_reads(
                 runs=options.runs,
                 log=log,
                 name=name,
+            )
+            rate = result[name]["rps"] * PACED_SHARE
+            result[name]["paced"] = at = paced(
+                url, paths, token, work, name=name, rate=rate, seconds=seconds
+            )
+            log(
+                f"  {name} paced at {at['rps']:,.0f} req/s: p50 {at['p50_ms']:.1f} ms, p99 "
+                f"{at['p99_ms']:.1f} ms, load {load_average()[:1]}"
             )
     return result
 
@@ -635,9 +688,16 @@ def _render_backend(result: dict[str, Any]) -> list[str]:
         for name in ("vrs", "events"):
             s = result[name]
             lines.append(
-                f"| {name} | {s['connections']} | {s['rps']:,.0f} | {s['p50_ms']} | "
+                f"| {name}, saturated | {s['connections']} | {s['rps']:,.0f} | {s['p50_ms']} | "
                 f"{s['p90_ms']} | {s['p99_ms']} | {s['max_ms']} | {s['errors']} |"
             )
+            if "paced" in s:
+                a = s["paced"]
+                lines.append(
+                    f"| {name}, paced to half of that | {a['connections']} | {a['rps']:,.0f} | "
+                    f"{a['p50_ms']} | {a['p90_ms']} | {a['p99_ms']} | {a['max_ms']} | "
+                    f"{a['errors']} |"
+                )
     cap = result["capture"]
     lines += [
         "",
@@ -658,13 +718,14 @@ def _render_backend(result: dict[str, Any]) -> list[str]:
     ]
     if "vrs" in result:
         vrs, events = result["vrs"], result["events"]
-        p99_vrs = verdict(vrs["p99_ms"], TARGETS["vrs_p99_ms"], lower_is_better=True)
-        p99_events = verdict(events["p99_ms"], TARGETS["events_p99_ms"], lower_is_better=True)
+        vrs_p99, events_p99 = ((s.get("paced", s))["p99_ms"] for s in (vrs, events))
+        p99_vrs = verdict(vrs_p99, TARGETS["vrs_p99_ms"], lower_is_better=True)
+        p99_events = verdict(events_p99, TARGETS["events_p99_ms"], lower_is_better=True)
         rps_vrs = verdict(vrs["rps"], TARGETS["vrs_rps"])
         lines += [
             f"| VRS ≥ 3,000 req/s | {vrs['rps']:,.0f} | {rps_vrs} |",
-            f"| VRS p99 < 50 ms | {vrs['p99_ms']} ms | {p99_vrs} |",
-            f"| events p99 < 20 ms | {events['p99_ms']} ms | {p99_events} |",
+            f"| VRS p99 < 50 ms (paced row, if measured) | {vrs_p99} ms | {p99_vrs} |",
+            f"| events p99 < 20 ms (paced row, if measured) | {events_p99} ms | {p99_events} |",
         ]
     lines.append(
         f"| POST /capture within 20% of the repository | {cap['ratio']:.0%} of it | "
