@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import inspect
 import io
 import json
 import os
@@ -70,7 +69,7 @@ STAGES: Final = (
     ("event hash", "medtrace/epcis/hashing.py", "event_hash"),
     ("duplicate check (SELECT by id/hash)", "medtrace/store/capture.py", "_stored"),
     ("index rows (codec.index_event)", "medtrace/store/codec.py", "index_event"),
-    ("epc key upsert + SELECT", ".py", "_epc_ids"),  # capture.py, or the workaround
+    ("epc key upsert + SELECT", ".py", "_epc_ids"),
     ("event/index INSERT (executemany/COPY)", "medtrace/store/capture.py", "_bulk"),
     ("item-state projection", "medtrace/store/projection.py", "apply"),
     ("header master data", "medtrace/store/masterdata.py", "put_vocabularies"),
@@ -141,69 +140,6 @@ def db_size_mb(repo: Repository, location: str) -> float:
             )
         ).scalar_one()
     return round(int(size) / 1e6, 1)
-
-
-# --------------------------------------------------------------------------- capture key-cache bug
-
-KEY_CACHE_WORKAROUND: Final = (
-    "medtrace.store.capture._Writer._epc_ids clears its identifier-key cache (over "
-    "_KEY_CACHE_LIMIT = 200,000 keys) AFTER choosing which keys to fetch, so a batch naming an "
-    "identifier cached before the clear raises KeyError in _insert: any document with more "
-    "than ~200k distinct identifiers fails to capture. The benchmark worker replaces the "
-    "method in its own process with the same code, the clear moved before the choice; "
-    "nothing under src/ is changed, and the replacement is skipped once the source is fixed."
-)
-
-
-def _key_cache_bug_present() -> bool:
-    from medtrace.store import capture as capture_module  # noqa: PLC0415 - probe only
-
-    source = inspect.getsource(capture_module._Writer._epc_ids)
-    if "missing =" not in source or "self.keys.clear()" not in source:
-        return False
-    return source.count("missing =") == 1 and source.index("missing =") < source.index(
-        "self.keys.clear()"
-    )
-
-
-def apply_key_cache_workaround() -> bool:
-    """Work around the key-cache bug of ``capture._Writer._epc_ids`` in this process.
-
-    Returns whether the replacement was installed (``False``: the source no longer has it).
-    """
-    if not _key_cache_bug_present():
-        return False
-    from medtrace.store import capture as cm  # noqa: PLC0415
-
-    def _epc_ids(self: Any, uris: set[str]) -> None:
-        if len(self.keys) + sum(1 for uri in uris if uri not in self.keys) > cm._KEY_CACHE_LIMIT:
-            self.keys.clear()
-        missing = sorted(uri for uri in uris if uri not in self.keys)
-        if not missing:
-            return
-        table = schema.epc
-        if self.sqlite:
-            self.conn.execute(
-                sa.text("INSERT INTO epc (uri) VALUES (:uri) ON CONFLICT (uri) DO NOTHING"),
-                [{"uri": uri} for uri in missing],
-            )
-        else:
-            self.conn.execute(
-                sa.text(
-                    "INSERT INTO epc (uri) SELECT u FROM unnest(CAST(:uris AS text[])) AS u "
-                    "ON CONFLICT (uri) DO NOTHING"
-                ),
-                {"uris": missing},
-            )
-        for chunk in cm._chunks(missing):
-            for key_id, uri in self.conn.execute(
-                sa.select(table.c.id, table.c.uri).where(table.c.uri.in_(chunk))
-            ):
-                self.keys[uri] = int(key_id)
-
-    _epc_ids.__qualname__ = "_Writer._epc_ids"
-    cm._Writer._epc_ids = _epc_ids  # type: ignore[method-assign]
-    return True
 
 
 # --------------------------------------------------------------------------- profile
@@ -277,7 +213,6 @@ def worker(argv: list[str]) -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-recapture", dest="recapture", action="store_false")
     args = parser.parse_args(argv)
-    patched = apply_key_cache_workaround()
     repo = Repository.open(args.db, create=True)
     try:
         cpu0, baseline_kb = _rusage()
@@ -301,7 +236,6 @@ def worker(argv: list[str]) -> None:
             "baseline_rss_kb": baseline_kb,
             "rows": rows_first,
             "db_mb": db_size_mb(repo, args.db),
-            "key_cache_workaround": patched,
         }
         if profiler is not None:
             out["profile"] = profile_rows(profiler)
@@ -409,7 +343,6 @@ def measure(
                 median([s["recapture"]["peak_rss_kb"] for s in samples]) / 1024, 1
             ),
         },
-        "key_cache_workaround": any(s.get("key_cache_workaround") for s in samples),
         "samples_wall_s": [round(s["wall_s"], 3) for s in samples],
         "samples_recapture_wall_s": [round(s["recapture"]["wall_s"], 3) for s in samples],
         "samples_load_average": [s["load_average"] for s in samples],
@@ -600,8 +533,6 @@ def render(result: dict[str, Any]) -> str:
             f"| {', '.join(str(x[0]) for x in r['samples_load_average'] if x)} |"
             for r in rows
         ]
-        if any(r.get("key_cache_workaround") for r in rows):
-            lines += ["", f"**Note**: {KEY_CACHE_WORKAROUND}"]
         lines += [
             "",
             "**Re-capture** of the same document into the same store (every event a duplicate):",

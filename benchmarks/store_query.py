@@ -45,7 +45,6 @@ from benchmarks import RunOptions, data_dir, load_average, median, now_utc, run_
 from benchmarks.epcis_parse import _generator_tag, ensure_input
 from benchmarks.store_capture import (
     BACKENDS,
-    apply_key_cache_workaround,
     db_size_mb,
     header_lines,
     new_schema_name,
@@ -131,7 +130,6 @@ def build_worker(argv: list[str]) -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--file", type=Path, required=True)
     args = parser.parse_args(argv)
-    patched = apply_key_cache_workaround()
     with Repository.open(args.db, create=True) as repo:
         before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
@@ -149,7 +147,6 @@ def build_worker(argv: list[str]) -> None:
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "peak_rss_kb": after.ru_maxrss,
         "event_epc_rows": int(rows),
-        "key_cache_workaround": patched,
     }
     sys.stdout.write(json.dumps(out) + "\n")
 

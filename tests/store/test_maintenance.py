@@ -53,3 +53,12 @@ def test_analyze_runs_after_a_load_that_is_a_large_share_of_the_table(db_url: st
         # a small share of what the table holds now: no new ANALYZE
         assert not refresh_after_load(repo.engine, inserted_rows=3, minimum=1)
         assert refresh_after_load(repo.engine, inserted_rows=4, minimum=1)
+
+
+def test_a_large_first_capture_leaves_statistics_behind(db_url: str) -> None:
+    """Capture calls refresh_after_load: a first load of the store gets planner statistics."""
+    with Repository.open(db_url, create=True) as repo:
+        result = repo.capture(document(60_000))
+        assert result.captured == 1
+        if not db_url.startswith("sqlite"):
+            assert reltuples(repo) == 60_000

@@ -3,8 +3,10 @@
 read (XML or JSON-LD, streaming) → validate (:mod:`medtrace.epcis.validate`) → hash
 (CBV 2.0 §8.9) → assign ``eventID`` (the given one, else the hash) and a server
 ``recordTime`` (one per capture, EPCIS 2.0 §7.4.1) → write, in ONE transaction, in batches:
-identifier keys (bulk upsert into ``epc``), events with their ``seq``, the index rows, the
-master data of the header, and the item-state projection (``store.projection.apply``).
+identifier keys (the new ones inserted into ``epc``), events with their ``seq``, the index
+rows, the master data of the header, the item-state projection (``store.projection.apply``),
+and the end of the capture job (started, visible, in a short transaction before; see
+:mod:`medtrace.store.jobs`).
 
 Error behaviour (EPCIS 2.0 REST ``GS1-Capture-Error-Behaviour``): ``rollback`` (default) keeps
 nothing of a document with any invalid event; ``proceed`` stores the valid events and reports
@@ -18,7 +20,9 @@ the stored event gets the declaration (error columns, body, corrective event ids
 Ordering and concurrency: ``seq`` grows in commit order. SQLite has a single writer (the
 capture transaction begins ``IMMEDIATE``), so ``max(seq) + 1`` is safe. PostgreSQL captures
 take a transaction-scoped advisory lock before writing and reserve ``seq`` values from the
-sequence under it, so a consumer reading by ``seq`` never sees a gap fill in later.
+sequence under it, so a consumer reading by ``seq`` never sees a gap fill in later; the same
+lock makes the writer the only one adding ``epc`` keys, so it chooses their ids itself (SQLite
+``max(id) + 1``, PostgreSQL the ``epc`` sequence) instead of reading them back.
 Bulk writes use ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Memory is bounded by the
 batch size (and a bounded identifier-key cache), whatever the document size.
 """
@@ -26,7 +30,7 @@ batch size (and a bounded identifier-key cache), whatever the document size.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +49,7 @@ from medtrace.epcis.jsonld_reader import iter_jsonld_events, read_jsonld, read_j
 from medtrace.epcis.model import DocumentKind, EPCISDocument, Event, Vocabulary
 from medtrace.epcis.validate import Problem, Syntax, has_errors, iter_validated
 from medtrace.epcis.xml_reader import iter_xml_events
-from medtrace.store import jobs, masterdata, projection, schema
+from medtrace.store import dbapi, jobs, maintenance, masterdata, projection, schema
 from medtrace.store.codec import (
     CapturedEvent,
     IndexedEvent,
@@ -65,7 +69,6 @@ CaptureSource = bytes | Path | IO[bytes] | EPCISDocument
 BATCH_SIZE: Final = 2000
 #: Identifier keys cached per capture before the cache is dropped (bounds memory).
 _KEY_CACHE_LIMIT: Final = 200_000
-_CHUNK: Final = 900
 #: PostgreSQL advisory lock serialising capture writers ("medt" in ASCII).
 _PG_CAPTURE_LOCK: Final = 0x6D656474
 _IJSON: Final[Any] = ijson
@@ -260,18 +263,34 @@ def _bind_processors(table: sa.Table, dialect: sa.Dialect) -> list[Callable[[Any
 
 
 def _converted(
-    row: tuple[object, ...], converted: list[tuple[int, Callable[[Any], Any]]]
-) -> tuple[object, ...]:
-    """``row`` with the bind processors applied to its non-null values at their positions."""
-    if all(row[index] is None for index, _ in converted):
-        return row
-    values = list(row)
-    for index, process in converted:
-        if values[index] is not None:
-            values[index] = process(values[index])
-    return tuple(values)
+    rows: list[tuple[object, ...]], converted: list[tuple[int, Callable[[Any], Any]]]
+) -> list[tuple[object, ...]]:
+    """``rows`` with the bind processors applied to their non-null values at their positions."""
+    if len(converted) == 1:
+        # one converted column (event_epc.quantity): most rows have no value there
+        [(index, process)] = converted
+        return [
+            row if row[index] is None else (*row[:index], process(row[index]), *row[index + 1 :])
+            for row in rows
+        ]
+    out: list[tuple[object, ...]] = []
+    for row in rows:
+        values: list[object] | None = None
+        for index, process in converted:
+            value = row[index]
+            if value is not None:
+                if values is None:
+                    values = list(row)
+                values[index] = process(value)
+        out.append(row if values is None else tuple(values))
+    return out
 
 
+#: The highest ``event_epc.role`` of instance identifiers (the projection's members).
+_INSTANCE: Final = schema.ROLE_OUTPUT
+_STORED: Final = "SELECT seq, event_id, event_hash, error_declared FROM event WHERE "
+_STORED_BY_ID: Final = _STORED + "event_id {in}"
+_STORED_BY_HASH: Final = _STORED + "event_hash {in}"
 _INDEX_TABLES: Final = (
     "event",
     "event_epc",
@@ -287,11 +306,6 @@ _EVENT_COLUMNS: Final = tuple(column.name for column in schema.event.columns)[1:
 _SENSOR_COLUMNS: Final = tuple(column.name for column in schema.event_sensor.columns)[1:]
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 class _Writer:
     """Writes batches of validated events inside one capture transaction."""
 
@@ -304,6 +318,7 @@ class _Writer:
         self.captured: list[str] = []
         self.duplicates: list[str] = []
         self.declared: list[str] = []
+        self.epc_rows = 0
         self.next_seq: int | None = None
         if not self.sqlite:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CAPTURE_LOCK})
@@ -311,88 +326,82 @@ class _Writer:
     # ---------------------------------------------------------------- identities
 
     def _stored(self, ids: set[str], hashes: set[str]) -> dict[str, tuple[int, str, bool]]:
-        table = schema.event
         found: dict[str, tuple[int, str, bool]] = {}
-        columns = (table.c.seq, table.c.event_id, table.c.event_hash, table.c.error_declared)
-        for column, values in ((table.c.event_id, ids), (table.c.event_hash, hashes)):
-            for chunk in _chunks(sorted(values)):
-                for seq, event_id, hashed, declared in self.conn.execute(
-                    sa.select(*columns).where(column.in_(chunk))
-                ):
-                    entry = (int(seq), str(event_id), bool(declared))
-                    found[event_id] = entry
-                    found[hashed] = entry
+        for sql, values in ((_STORED_BY_ID, ids), (_STORED_BY_HASH, hashes)):
+            for seq, event_id, hashed, declared in dbapi.select_in(
+                self.conn, sql, sorted(values), "text"
+            ):
+                entry = (int(seq), str(event_id), bool(declared))
+                found[event_id] = entry
+                found[hashed] = entry
         return found
 
     def _seqs(self, count: int) -> list[int]:
         if self.sqlite:
             if self.next_seq is None:
-                top = self.conn.execute(sa.select(sa.func.max(schema.event.c.seq))).scalar()
+                [(top,)] = dbapi.execute(self.conn, "SELECT max(seq) FROM event")
                 self.next_seq = int(top or 0) + 1
             first = self.next_seq
             self.next_seq += count
             return list(range(first, first + count))
-        rows = self.conn.execute(
-            sa.text(
-                "SELECT nextval(pg_get_serial_sequence('event', 'seq')) FROM generate_series(1, :n)"
-            ),
-            {"n": count},
+        rows = dbapi.execute(
+            self.conn,
+            "SELECT nextval(pg_get_serial_sequence('event', 'seq')) FROM generate_series(1, {m})",
+            (count,),
         )
         return sorted(int(value) for (value,) in rows)
 
-    def _epc_ids(self, uris: set[str]) -> None:
+    def _epc_ids(self, uris: set[str]) -> set[int]:
+        """Make sure every key of ``uris`` is in :attr:`keys`; return the ids created now."""
         if len(self.keys) + len(uris) > _KEY_CACHE_LIMIT:
             # bounded memory: forget older keys BEFORE choosing what to fetch, so that every key
             # of this batch is in the cache afterwards
             self.keys.clear()
         missing = sorted(uri for uri in uris if uri not in self.keys)
         if not missing:
-            return
-        # read the keys that exist already (one indexed SELECT per chunk), then insert only the
-        # new ones: no conflict check for stored keys, no read-back of keys already known
-        raw = self._raw()
-        marker = "?" if self.sqlite else "%s"
-        cursor = raw.cursor()
+            return set()
+        # read the keys that exist already (one indexed SELECT per chunk; one on PostgreSQL),
+        # then insert only the new ones, with ids chosen here: no conflict check for stored
+        # keys, no read-back of new ones
+        keys = self.keys
+        for key_id, uri in dbapi.select_in(
+            self.conn, "SELECT id, uri FROM epc WHERE uri {in}", missing, "text"
+        ):
+            keys[uri] = int(key_id)
+        new = [uri for uri in missing if uri not in keys]
+        if not new:
+            return set()
+        cursor = self._raw().cursor()
         try:
-            for chunk in _chunks(missing):
-                places = ", ".join([marker] * len(chunk))
-                cursor.execute(
-                    f"SELECT id, uri FROM epc WHERE uri IN ({places})",  # noqa: S608 - markers only
-                    list(chunk),
-                )
-                for key_id, uri in cursor.fetchall():
-                    self.keys[uri] = int(key_id)
-            new = [uri for uri in missing if uri not in self.keys]
-            if not new:
-                return
             if self.sqlite:
-                cursor.executemany(
-                    "INSERT INTO epc (uri) VALUES (?) ON CONFLICT (uri) DO NOTHING",
-                    [(uri,) for uri in new],
-                )
-                for chunk in _chunks(new):
-                    places = ", ".join(["?"] * len(chunk))
-                    cursor.execute(
-                        f"SELECT id, uri FROM epc WHERE uri IN ({places})",  # noqa: S608
-                        list(chunk),
-                    )
-                    for key_id, uri in cursor.fetchall():
-                        self.keys[uri] = int(key_id)
+                # one writer (BEGIN IMMEDIATE): nobody else adds keys meanwhile, so the ids are
+                # the ones SQLite would choose itself (max + 1, …) and need no read-back; a
+                # conflict would be a bug and fails the capture instead of mixing keys up
+                cursor.execute("SELECT max(id) FROM epc")
+                (top,) = cursor.fetchone()
+                first = int(top or 0) + 1
+                created = list(zip(range(first, first + len(new)), new, strict=True))
+                cursor.executemany("INSERT INTO epc (id, uri) VALUES (?, ?)", created)
             else:
+                # capture is the only writer of ``epc`` and holds the capture lock: reserve the
+                # ids from the sequence and COPY the rows (a conflict fails the capture)
                 cursor.execute(
-                    "INSERT INTO epc (uri) SELECT u FROM unnest(%s::text[]) AS u "
-                    "ON CONFLICT (uri) DO NOTHING RETURNING id, uri",
-                    (new,),
+                    "SELECT nextval(pg_get_serial_sequence('epc', 'id')) "
+                    "FROM generate_series(1, %s)",
+                    (len(new),),
                 )
-                for key_id, uri in cursor.fetchall():
-                    self.keys[uri] = int(key_id)
-                late = [uri for uri in new if uri not in self.keys]
-                if late:  # pragma: no cover - inserted by another writer meanwhile
-                    cursor.execute("SELECT id, uri FROM epc WHERE uri = ANY(%s)", (late,))
-                    for key_id, uri in cursor.fetchall():
-                        self.keys[uri] = int(key_id)
+                ids = sorted(int(value) for (value,) in cursor.fetchall())
+                created = list(zip(ids, new, strict=True))
+                with cursor.copy("COPY epc (id, uri) FROM STDIN") as copy:
+                    for row in created:
+                        copy.write_row(row)
         finally:
             cursor.close()
+        fresh: set[int] = set()
+        for key_id, uri in created:
+            keys[uri] = int(key_id)
+            fresh.add(int(key_id))
+        return fresh
 
     def _raw(self) -> Any:
         raw = self.conn.connection.driver_connection
@@ -437,7 +446,7 @@ class _Writer:
             )
             for event, event_id, hashed in fresh
         ]
-        captured = self._insert(indexed) if indexed else []
+        captured, new_keys = self._insert(indexed) if indexed else ([], set())
         declared: list[int] = []
         if declarations:
             # a declaration of an event of this very batch: its seq is known only now
@@ -447,10 +456,11 @@ class _Writer:
             declared = [seq for seq, _ in targets]
         if captured or declared:
             # declared events no longer count for item state: the projection replays their items
-            projection.apply(self.conn, captured, declared=declared)
+            projection.apply(self.conn, captured, declared=declared, new_keys=new_keys)
 
-    def _insert(self, indexed: list[IndexedEvent]) -> list[CapturedEvent]:
-        self._epc_ids({uri for item in indexed for uri, _role, _q, _u in item.epcs})
+    def _insert(self, indexed: list[IndexedEvent]) -> tuple[list[CapturedEvent], set[int]]:
+        """Insert the events and their index rows; the events and the keys created for them."""
+        new_keys = self._epc_ids({uri for item in indexed for uri, _role, _q, _u in item.epcs})
         seqs = self._seqs(len(indexed))
         # rows as tuples in the column order of each table (see schema.py)
         tables: dict[str, list[tuple[object, ...]]] = {name: [] for name in _INDEX_TABLES}
@@ -474,6 +484,9 @@ class _Writer:
             events.append((seq, *[row.get(name) for name in event_columns]))
             epc_ids = {uri: keys[uri] for uri, _role, _q, _u in item.epcs}
             epcs.extend((epc_ids[uri], seq, role, q, u) for uri, role, q, u in item.epcs)
+            members = [
+                (epc_ids[uri], uri, role) for uri, role, _q, _u in item.epcs if role <= _INSTANCE
+            ]
             transactions.extend((seq, kind, value) for kind, value in item.biz_transactions)
             parties.extend(
                 (seq, kind, kind_type, value) for kind, kind_type, value in item.source_dest
@@ -485,13 +498,20 @@ class _Writer:
             corrections.extend((seq, ident) for ident in item.corrections)
             persistent.extend((seq, op, value) for op, value in item.persistent)
             captured.append(
-                CapturedEvent(seq=seq, event=item.event, event_id=item.event_id, epc_ids=epc_ids)
+                CapturedEvent(
+                    seq=seq,
+                    event=item.event,
+                    event_id=item.event_id,
+                    epc_ids=epc_ids,
+                    members=members,
+                )
             )
             self.captured.append(item.event_id)
         for name, rows in tables.items():
             if rows:
                 self._bulk(schema.metadata.tables[name], rows)
-        return captured
+        self.epc_rows += len(epcs)
+        return captured, new_keys
 
     def _bulk(self, table: sa.Table, rows: list[tuple[object, ...]]) -> None:
         """Insert ``rows`` (tuples in the column order of ``table``)."""
@@ -506,7 +526,7 @@ class _Writer:
                 if process is not None
             ]
             if converted:
-                rows = [_converted(row, converted) for row in rows]
+                rows = _converted(rows, converted)
             places = ", ".join(["?"] * len(table.columns))
             cursor = raw.cursor()
             try:
@@ -632,14 +652,9 @@ def capture(
     if behaviour not in ("rollback", "proceed"):
         raise ValueError(f"behaviour must be 'rollback' or 'proceed', got {behaviour!r}")
     job_id = job_id or str(uuid.uuid4())
-    jobs.start_job(engine, job_id=job_id, behaviour=behaviour, source=_describe(source))
-    if org_id is not None:
-        with write_transaction(engine) as conn:
-            conn.execute(
-                sa.update(schema.capture_job)
-                .where(schema.capture_job.c.id == job_id)
-                .values(org_id=org_id)
-            )
+    jobs.start_job(
+        engine, job_id=job_id, behaviour=behaviour, source=_describe(source), org_id=org_id
+    )
     record_time = datetime.now(UTC)
     rejected: list[Problem] = []
     writer: _Writer | None = None
@@ -656,13 +671,26 @@ def capture(
                     rejected=rejected,
                     progress=progress,
                 )
+                # the job finishes in the capture transaction: its events and its outcome
+                # become visible together (one commit less per document)
+                result = _result(writer, tuple(rejected), job_id)
+                jobs.record_finish(conn, **_outcome(result, writer))
+            # a load that is a large share of the store: fresh planner statistics (PostgreSQL)
+            maintenance.refresh_after_load(engine, inserted_rows=writer.epc_rows)
+            return result
     except _Rollback:
         writer = None
     except EpcisDocumentError as exc:
         rejected.append(_reader_problem(exc, None))
         writer = None
-    errors = tuple(rejected)
-    result = CaptureResult(
+    # nothing was stored: the job finishes on its own
+    result = _result(None, tuple(rejected), job_id)
+    jobs.finish_job(engine, **_outcome(result, None))
+    return result
+
+
+def _result(writer: _Writer | None, errors: tuple[Problem, ...], job_id: str) -> CaptureResult:
+    return CaptureResult(
         captured=len(writer.captured) if writer else 0,
         duplicates=len(writer.duplicates) if writer else 0,
         rejected=errors,
@@ -671,12 +699,14 @@ def capture(
         duplicate_ids=tuple(writer.duplicates) if writer else (),
         declared_ids=tuple(writer.declared) if writer else (),
     )
-    jobs.finish_job(
-        engine,
-        job_id=job_id,
-        success=writer is not None and not has_errors(errors),
-        captured=result.captured,
-        duplicates=result.duplicates,
-        errors=errors,
-    )
-    return result
+
+
+def _outcome(result: CaptureResult, writer: _Writer | None) -> dict[str, Any]:
+    """The keyword arguments of :func:`jobs.finish_job` / :func:`jobs.record_finish`."""
+    return {
+        "job_id": result.job_id,
+        "success": writer is not None and not has_errors(result.rejected),
+        "captured": result.captured,
+        "duplicates": result.duplicates,
+        "errors": result.rejected,
+    }

@@ -123,12 +123,16 @@ class CapturedEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     ``event`` carries the stored ``event_id`` and the server ``record_time``; ``epc_ids`` maps
     every canonical identifier of the event (:func:`canonical_epc`) to its ``epc.id``.
+    ``members``, when given, are its instance-level ``event_epc`` rows as
+    ``(epc_id, canonical uri, role code)`` in index-row order (roles 1-5, see ``schema.py``),
+    which spares the projection working them out again from ``event``.
     """
 
     seq: int
     event: Event
     event_id: str
     epc_ids: dict[str, int]
+    members: list[tuple[int, str, int]] | None = None
 
 
 FieldRow = tuple[str, str, str, int, str | None, Decimal | None, int | None]

@@ -82,10 +82,12 @@ __all__ = [
     "ItemSnapshot",
     "ItemStatus",
     "Role",
+    "Transition",
     "epoch_micros",
     "new_item",
     "next_state",
     "parse_key",
+    "transition",
     "view_of",
 ]
 
@@ -228,7 +230,7 @@ _HOLDING: Final = _BIZSTEP + "holding"
 _NON_SELLABLE: Final = _DISP + "non_sellable_other"
 
 
-class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The state of one item: the ``item_state`` row plus its persistent dispositions.
 
     ``last_event_time`` is UTC microseconds since the epoch; ``parent_id`` is the ``epc.id`` of
@@ -254,7 +256,7 @@ class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     persistent: tuple[str, ...] = ()
 
 
-class EventView(msgspec.Struct, frozen=True, kw_only=True):
+class EventView(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What the lifecycle needs of one event, identifiers already canonical.
 
     ``event_time`` is UTC microseconds since the epoch; ``lot``/``expiry`` come from the ILMD;
@@ -303,7 +305,8 @@ def parse_key(uri: str) -> tuple[str, str | None, str | None]:
         return "other", None, None
     parts = uri[len(_DL) :].split("/")
     if len(parts) == 4 and parts[0] == "01" and parts[2] == "21":
-        return "sgtin", parts[1], unquote(parts[3])
+        serial = parts[3]
+        return "sgtin", parts[1], unquote(serial) if "%" in serial else serial
     if len(parts) == 2 and parts[0] == "00":
         return "sscc", None, None
     if parts[0] == "414" and len(parts) in (2, 4):
@@ -379,8 +382,8 @@ def _commissions(view: EventView, role: Role) -> bool:
     )
 
 
-def _base_status(prev: ItemStatus | None, view: EventView, role: Role) -> ItemStatus:
-    """Rules 1-7 of the module docstring, before persistent dispositions."""
+def _status_rule(view: EventView, role: Role) -> ItemStatus | None:
+    """Rules 1-5 of the module docstring: the status the event decides on its own, if any."""
     if role is Role.INPUT:
         return ItemStatus.CONSUMED
     if role is Role.EPC and view.event_type == "ObjectEvent" and view.action == "DELETE":
@@ -394,9 +397,7 @@ def _base_status(prev: ItemStatus | None, view: EventView, role: Role) -> ItemSt
         return STEP_STATUS[step]
     if _commissions(view, role):
         return ItemStatus.COMMISSIONED
-    if disposition in STOCK_DISPOSITIONS:
-        return prev if prev in STOCK_STATUSES else ItemStatus.ACTIVE
-    return prev if prev is not None else ItemStatus.UNKNOWN
+    return None
 
 
 def _persistent(prev: tuple[str, ...], view: EventView) -> tuple[str, ...]:
@@ -415,6 +416,127 @@ def _with_flags(status: ItemStatus, persistent: tuple[str, ...]) -> ItemStatus:
     return status
 
 
+class Transition:
+    """What one event does to every item it touches in one role (:func:`next_state`).
+
+    The parts of the rules that depend on the event alone (status rules 1-5, custodian, ILMD,
+    disposition) are worked out once here, so that applying an event to the thousands of items
+    of a shipment only does the per-item rest (previous status, persistent dispositions,
+    location). Build one with :func:`transition`.
+    """
+
+    __slots__ = (
+        "custodian",
+        "declared",
+        "disposition",
+        "flags",
+        "ilmd",
+        "new_flags",
+        "role",
+        "sets_custodian",
+        "sets_disposition",
+        "status",
+        "stock",
+        "view",
+    )
+
+    def __init__(self, view: EventView, role: Role) -> None:
+        self.view = view
+        self.role = role
+        self.declared = view.declared
+        #: the status of rules 1-5, or None: rule 6 (``stock``) or 7 decide from the previous
+        self.status = _status_rule(view, role)
+        self.stock = view.disposition in STOCK_DISPOSITIONS
+        #: whether the event sets or unsets persistent dispositions
+        self.flags = bool(view.persistent_set or view.persistent_unset)
+        self.new_flags = _persistent((), view)
+        commissioning = _commissions(view, role)
+        custodian: str | None = None
+        step = view.biz_step
+        if role is not Role.INPUT:
+            if (commissioning or step == _BIZSTEP + "shipping") and view.source_owner:
+                custodian = view.source_owner
+            elif step in _RECEIVING and view.destination_owner:
+                custodian = view.destination_owner
+        self.sets_custodian = custodian is not None
+        self.custodian = custodian
+        self.ilmd = commissioning and role is not Role.CONTAINED
+        self.sets_disposition = view.disposition is not None and role is not Role.INPUT
+        self.disposition = view.disposition if self.sets_disposition else None
+
+    def apply(self, state: ItemSnapshot | None, uri: str) -> ItemSnapshot:
+        """The state after the event; ``state`` None for an item never seen (key ``uri``)."""
+        view = self.view
+        seq = view.seq
+        if self.declared:
+            item = state if state is not None else new_item(uri)
+            return msgspec.structs.replace(item, updated_seq=max(item.updated_seq, seq))
+        status = self.status
+        if state is None:
+            # an item never seen: build it in one go (no intermediate new_item)
+            if status is None:
+                status = ItemStatus.ACTIVE if self.stock else ItemStatus.UNKNOWN
+            persistent = self.new_flags
+            if persistent:
+                status = _with_flags(status, persistent)
+            kind, gtin, serial = parse_key(uri)
+            ilmd = self.ilmd
+            return ItemSnapshot(
+                uri=uri,
+                kind=kind,
+                gtin=gtin,
+                serial=serial,
+                lot=view.lot if ilmd else None,
+                expiry=view.expiry if ilmd else None,
+                status=status,
+                disposition=self.disposition,
+                custodian=self.custodian,
+                location=view.biz_location,
+                last_event_seq=seq,
+                last_event_time=view.event_time,
+                commissioned_seq=seq if ilmd else None,
+                updated_seq=max(0, seq),
+                persistent=persistent,
+            )
+        persistent = _persistent(state.persistent, view) if self.flags else state.persistent
+        if status is None:
+            status = state.status
+            if self.stock and status not in STOCK_STATUSES:
+                status = ItemStatus.ACTIVE
+        if persistent:
+            status = _with_flags(status, persistent)
+        location = view.biz_location
+        if location is None and status is not ItemStatus.IN_TRANSIT:
+            location = state.location
+        lot, expiry, commissioned_seq = state.lot, state.expiry, state.commissioned_seq
+        if self.ilmd:
+            if view.lot is not None:
+                lot = view.lot
+            if view.expiry is not None:
+                expiry = view.expiry
+            if commissioned_seq is None:
+                commissioned_seq = seq
+        return msgspec.structs.replace(
+            state,
+            lot=lot,
+            expiry=expiry,
+            status=status,
+            disposition=self.disposition if self.sets_disposition else state.disposition,
+            custodian=self.custodian if self.sets_custodian else state.custodian,
+            location=location,
+            last_event_seq=seq,
+            last_event_time=view.event_time,
+            commissioned_seq=commissioned_seq,
+            updated_seq=max(state.updated_seq, seq),
+            persistent=persistent,
+        )
+
+
+def transition(view: EventView, role: Role = Role.EPC) -> Transition:
+    """The :class:`Transition` of ``view`` for the items it touches in ``role``."""
+    return Transition(view, role)
+
+
 def next_state(
     state: ItemSnapshot | None, view: EventView, uri: str, role: Role = Role.EPC
 ) -> ItemSnapshot:
@@ -423,52 +545,6 @@ def next_state(
     ``state`` is None for an item never seen; ``uri`` (its canonical key) is then used to
     start it. An error-declared view only records that the item was touched
     (``updated_seq``). Containment (``parent_id``) is the projection's business and passes
-    through unchanged.
+    through unchanged. (To apply one event to many items, build its :func:`transition` once.)
     """
-    item = state if state is not None else new_item(uri)
-    if view.declared:
-        return msgspec.structs.replace(item, updated_seq=max(item.updated_seq, view.seq))
-    prev_status = item.status if state is not None else None
-    persistent = _persistent(item.persistent, view)
-    status = _with_flags(_base_status(prev_status, view, role), persistent)
-    commissioning = _commissions(view, role)
-
-    custodian = item.custodian
-    step = view.biz_step
-    if role is not Role.INPUT:
-        if (commissioning or step == _BIZSTEP + "shipping") and view.source_owner:
-            custodian = view.source_owner
-        elif step in _RECEIVING and view.destination_owner:
-            custodian = view.destination_owner
-
-    location = item.location
-    if view.biz_location is not None:
-        location = view.biz_location
-    elif status is ItemStatus.IN_TRANSIT:
-        location = None
-
-    lot, expiry, commissioned_seq = item.lot, item.expiry, item.commissioned_seq
-    if commissioning and role is not Role.CONTAINED:
-        lot = view.lot if view.lot is not None else lot
-        expiry = view.expiry if view.expiry is not None else expiry
-        if commissioned_seq is None:
-            commissioned_seq = view.seq
-
-    disposition = item.disposition
-    if view.disposition is not None and role is not Role.INPUT:
-        disposition = view.disposition
-
-    return msgspec.structs.replace(
-        item,
-        lot=lot,
-        expiry=expiry,
-        status=status,
-        disposition=disposition,
-        custodian=custodian,
-        location=location,
-        last_event_seq=view.seq,
-        last_event_time=view.event_time,
-        commissioned_seq=commissioned_seq,
-        updated_seq=max(item.updated_seq, view.seq),
-        persistent=persistent,
-    )
+    return Transition(view, role).apply(state, uri)

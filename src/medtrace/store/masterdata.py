@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from medtrace.epcis.model import Vocabulary, VocabularyAttribute, VocabularyElement
-from medtrace.store import schema
+from medtrace.store import dbapi, schema
 from medtrace.store.codec import canonical_epc, to_micros
 
 __all__ = ["get_element", "get_vocabulary", "put_vocabularies"]
@@ -49,25 +49,21 @@ def _attribute_value(attribute: VocabularyAttribute) -> str | None:
     return attribute.value.strip() if attribute.value is not None else None
 
 
+_LOAD: Final = "SELECT id, attributes FROM vocabulary_element WHERE vtype = {m} AND id {in}"
+_TOUCH: Final = "UPDATE vocabulary_element SET updated = {m} WHERE vtype = {m} AND id {in}"
+
+
 def _load(conn: Connection, vtype: str, keys: Sequence[str]) -> dict[str, VocabularyElement]:
-    table = schema.vocabulary_element
-    found: dict[str, VocabularyElement] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        rows = conn.execute(
-            sa.select(table.c.id, table.c.attributes).where(
-                table.c.vtype == vtype, table.c.id.in_(chunk)
-            )
-        )
-        for key, blob in rows:
-            found[key] = _DECODER.decode(blob)
-    return found
+    rows = dbapi.select_in(conn, _LOAD, keys, "text", (vtype,))
+    return {key: _DECODER.decode(bytes(blob)) for key, blob in rows}
 
 
 def put_vocabularies(conn: Connection, vocabularies: Iterable[Vocabulary]) -> int:
     """Store or update every element of ``vocabularies`` (set-based); return how many.
 
-    Runs inside the caller's transaction (capture calls it in the capture transaction).
+    Runs inside the caller's transaction (capture calls it in the capture transaction). An
+    element whose merge with the stored one changes nothing (the same master data sent again
+    with every document) only gets its ``updated`` time set; the others are rewritten.
     """
     count = 0
     now = to_micros(datetime.now(UTC))
@@ -81,9 +77,16 @@ def put_vocabularies(conn: Connection, vocabularies: Iterable[Vocabulary]) -> in
             continue
         keys = sorted(merged)
         stored = _load(conn, vocabulary.type, keys)
+        unchanged: set[str] = set()
         for key, old in stored.items():
             merged[key] = _merge(old, merged[key])
-        _replace(conn, vocabulary.type, keys, merged, now)
+            if merged[key] == old:
+                unchanged.add(key)
+        if unchanged:
+            dbapi.select_in(conn, _TOUCH, sorted(unchanged), "text", (now, vocabulary.type))
+        changed = [key for key in keys if key not in unchanged]
+        if changed:
+            _replace(conn, vocabulary.type, changed, merged, now)
         count += len(keys)
     return count
 

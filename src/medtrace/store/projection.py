@@ -34,9 +34,9 @@ Rules on top of the per-item lifecycle:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 import msgspec
@@ -50,7 +50,7 @@ from medtrace.epcis.model import (
     ObjectEvent,
     TransactionEvent,
 )
-from medtrace.store import schema
+from medtrace.store import dbapi, schema
 from medtrace.store.codec import CapturedEvent, canonical_epc, decode_event
 from medtrace.store.lifecycle import (
     DISPOSITION_STATUS,
@@ -60,8 +60,9 @@ from medtrace.store.lifecycle import (
     ItemSnapshot,
     ItemStatus,
     Role,
+    Transition,
     new_item,
-    next_state,
+    transition,
     view_of,
 )
 
@@ -104,10 +105,22 @@ class ItemState(msgspec.Struct, frozen=True, kw_only=True):
 
 @dataclass(slots=True)
 class _Occurrence:
-    """One event to fold: its view and the EPCs it names, ``(epc_id, uri, role)``."""
+    """One event to fold: its view and the EPCs it names, ``(epc_id, uri, role code)``.
+
+    Role codes are plain ints (the :class:`Role` values): tuples of plain values are not
+    tracked by Python's garbage collector, and a big capture holds a hundred thousand.
+    """
 
     view: EventView
-    members: list[tuple[int, str, Role]]
+    members: list[tuple[int, str, int]]
+    moves: dict[int, Transition] = field(default_factory=dict)
+
+    def move(self, role: int) -> Transition:
+        """The event's transition for the items it touches in ``role`` (built once)."""
+        found = self.moves.get(role)
+        if found is None:
+            found = self.moves[role] = transition(self.view, _ROLES[role])
+        return found
 
 
 # --------------------------------------------------------------------------- the fold
@@ -148,14 +161,35 @@ class _Fold:
     def _in_scope(self, epc_id: int) -> bool:
         return self.scope is None or epc_id in self.scope
 
-    def _step(self, epc_id: int, uri: str, view: EventView, role: Role) -> None:
-        if not self._in_scope(epc_id):
-            return
-        old = self.states.get(epc_id)
-        if self.check_late and old is not None and old.last_event_time > view.event_time:
-            self.late.add(epc_id)
-        self.touched.add(epc_id)
-        self._put(epc_id, next_state(old, view, uri, role))
+    def _steps(
+        self,
+        members: Iterable[tuple[int, str, int]],
+        move: Transition,
+        parent: int | None = None,
+    ) -> None:
+        """Apply ``move`` to each member in turn (their roles are ``move``'s); with ``parent``,
+        also put each one except the parent itself into that container (what
+        :meth:`_set_parent` does after the step: ``updated_seq`` is the event's already)."""
+        states, scope, touched, dirty = self.states, self.scope, self.touched, self.dirty
+        late = self.late if self.check_late else None
+        event_time = move.view.event_time
+        apply = move.apply
+        for epc_id, uri, _role in members:
+            if scope is not None and epc_id not in scope:
+                continue
+            old = states.get(epc_id)
+            if late is not None and old is not None and old.last_event_time > event_time:
+                late.add(epc_id)
+            touched.add(epc_id)
+            new = apply(old, uri)
+            if parent is not None and parent not in (epc_id, new.parent_id):
+                new = msgspec.structs.replace(new, parent_id=parent)
+            if new.parent_id == (old.parent_id if old is not None else None):
+                # a transition passes parent_id through: no containment to maintain
+                states[epc_id] = new
+                dirty.add(epc_id)
+            else:
+                self._put(epc_id, new)
 
     def _set_parent(self, epc_id: int, parent_id: int | None, seq: int) -> None:
         old = self.states.get(epc_id)
@@ -185,63 +219,81 @@ class _Fold:
                 if epc_id in self.states and self._in_scope(epc_id):
                     if self.check_late:
                         self.late.add(epc_id)
-                    self._put(epc_id, next_state(self.states[epc_id], view, uri, role))
+                    self._put(epc_id, occurrence.move(role).apply(self.states[epc_id], uri))
             return
         if view.event_type == "ObjectEvent":
-            self._object(view, members)
+            self._object(occurrence)
         elif view.event_type == "AggregationEvent":
-            self._aggregation(view, members)
+            self._aggregation(occurrence)
         elif view.event_type == "TransformationEvent":
-            self._transformation(view, members)
+            self._transformation(occurrence)
         else:
-            for epc_id, uri, role in members:
-                self._step(epc_id, uri, view, role)
+            self._by_role(occurrence)
 
-    def _object(self, view: EventView, members: list[tuple[int, str, Role]]) -> None:
+    def _by_role(self, occurrence: _Occurrence, parent: int | None = None) -> None:
+        """Step every member in ``members`` order, each with the transition of its role."""
+        members = occurrence.members
+        start = 0
+        while start < len(members):
+            # members come grouped by role: one transition per run of the same role
+            role = members[start][2]
+            end = start + 1
+            while end < len(members) and members[end][2] == role:
+                end += 1
+            into = parent if role == Role.CHILD else None
+            self._steps(members[start:end], occurrence.move(role), into)
+            start = end
+
+    def _object(self, occurrence: _Occurrence) -> None:
+        view, members = occurrence.view, occurrence.members
         direct = {epc_id for epc_id, _, _ in members}
-        for epc_id, uri, role in members:
-            self._step(epc_id, uri, view, role)
+        self._by_role(occurrence)
+        children = self.children
         for epc_id, _, _ in members:
+            if not children.get(epc_id):
+                continue  # nothing inside (most items)
             if view.action == "DELETE":
                 for child in list(self.children.get(epc_id, ())):
                     self._set_parent(child, None, view.seq)
                 continue
-            for inner in self.descendants(epc_id):
-                if inner not in direct:
-                    direct.add(inner)
-                    self._step(inner, self.states[inner].uri, view, Role.CONTAINED)
+            inside = [inner for inner in self.descendants(epc_id) if inner not in direct]
+            if inside:
+                direct.update(inside)
+                states = self.states
+                contained = [(inner, states[inner].uri, _CONTAINED) for inner in inside]
+                self._steps(contained, occurrence.move(Role.CONTAINED))
 
-    def _aggregation(self, view: EventView, members: list[tuple[int, str, Role]]) -> None:
-        parents = [epc_id for epc_id, _, role in members if role is Role.PARENT]
-        children = [epc_id for epc_id, _, role in members if role is Role.CHILD]
-        for epc_id, uri, role in members:
-            self._step(epc_id, uri, view, role)
-        if not parents:
+    def _aggregation(self, occurrence: _Occurrence) -> None:
+        view, members = occurrence.view, occurrence.members
+        parents = [epc_id for epc_id, _, role in members if role == Role.PARENT]
+        children = [epc_id for epc_id, _, role in members if role == Role.CHILD]
+        parent = parents[0] if parents else None
+        if parent is not None and view.action == "ADD":
+            # each child is stepped and put into the parent at once (the parent comes first
+            # in ``members``; a child's containment concerns only the child)
+            self._by_role(occurrence, parent)
             return
-        parent = parents[0]
-        if view.action == "ADD":
-            for child in children:
-                if child != parent:
-                    self._set_parent(child, parent, view.seq)
-        elif view.action == "DELETE":
+        self._by_role(occurrence)
+        if parent is not None and view.action == "DELETE":
             released = children if children else list(self.children.get(parent, ()))
             for child in released:
                 state = self.states.get(child)
                 if state is not None and state.parent_id == parent:
                     self._set_parent(child, None, view.seq)
 
-    def _transformation(self, view: EventView, members: list[tuple[int, str, Role]]) -> None:
+    def _transformation(self, occurrence: _Occurrence) -> None:
+        members = occurrence.members
         inputs = [
-            self.states[i] for i, _, role in members if role is Role.INPUT and i in self.states
+            self.states[i] for i, _, role in members if role == Role.INPUT and i in self.states
         ]
         origin = inputs[0] if inputs else None
         for epc_id, uri, role in members:
             fresh = epc_id not in self.states and self._in_scope(epc_id)
-            if role is Role.OUTPUT and fresh and origin is not None:
+            if role == Role.OUTPUT and fresh and origin is not None:
                 self.states[epc_id] = msgspec.structs.replace(
                     new_item(uri), custodian=origin.custodian, location=origin.location
                 )
-            self._step(epc_id, uri, view, role)
+            self._steps(((epc_id, uri, role),), occurrence.move(role))
 
 
 # --------------------------------------------------------------------------- reading
@@ -253,34 +305,72 @@ def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
         yield ordered[start : start + _CHUNK]
 
 
-def _snapshot(row: sa.Row[tuple[object, ...]]) -> tuple[int, ItemSnapshot]:
-    values = row._mapping
-    return int(values["epc_id"]), ItemSnapshot(
-        uri=values["uri"],
-        kind=values["kind"],
-        gtin=values["gtin"],
-        serial=values["serial"],
-        lot=values["lot"],
-        expiry=values["expiry"],
-        status=ItemStatus(values["status"]),
-        disposition=values["disposition"],
-        custodian=values["custodian"],
-        location=values["location"],
-        parent_id=values["parent_id"],
-        last_event_seq=values["last_event_seq"],
-        last_event_time=values["last_event_time"],
-        commissioned_seq=values["commissioned_seq"],
-        updated_seq=values["updated_seq"],
+# plain SQL of the hot paths (medtrace.store.dbapi); every name is a schema constant
+_STATUSES: Final = {status.value: status for status in ItemStatus}
+_ROLES: Final = {role.value: role for role in Role}
+_CONTAINED: Final = Role.CONTAINED.value
+#: ``status.value`` without the enum property's cost (one lookup per written row).
+_STATUS_TEXT: Final = {status: status.value for status in ItemStatus}
+_SELECT_STATES: Final = f"SELECT {', '.join(_COLUMNS)} FROM {_STATE.name} WHERE "  # noqa: S608
+_DELETE_STATES: Final = f"DELETE FROM {_STATE.name} WHERE epc_id {{in}}"  # noqa: S608
+_OUTPUT: Final = schema.ROLE_OUTPUT
+_EPCS_OF: Final = f"SELECT epc_id FROM event_epc WHERE role <= {_OUTPUT} AND seq {{in}}"  # noqa: S608
+_SEQS_OF: Final = f"SELECT seq FROM event_epc WHERE role <= {_OUTPUT} AND epc_id {{in}}"  # noqa: S608
+_EVENTS: Final = "SELECT seq, event_time, error_declared, body FROM event WHERE seq {in}"
+_MEMBERS_OF: Final = (
+    "SELECT ee.seq, ee.epc_id, epc.uri, ee.role FROM event_epc ee "  # noqa: S608
+    "JOIN epc ON epc.id = ee.epc_id "
+    f"WHERE ee.role <= {_OUTPUT} AND ee.seq {{in}} "
+    "ORDER BY ee.seq, ee.role, ee.epc_id"
+)
+_EXPIRY_SQL: Final = (
+    "SELECT id, value FROM vocabulary_attribute "  # noqa: S608
+    f"WHERE vtype = {{m}} AND attr IN ({', '.join(['{m}'] * len(_EXPIRY_ATTRS))}) AND id {{in}}"
+)
+
+
+def _snapshot(row: Sequence[Any]) -> tuple[int, ItemSnapshot]:
+    """``(epc_id, state)`` of an ``item_state`` row (a tuple in :data:`_COLUMNS` order)."""
+    (
+        epc_id,
+        uri,
+        kind,
+        gtin,
+        serial,
+        lot,
+        expiry,
+        status,
+        disposition,
+        custodian,
+        location,
+        parent_id,
+        last_event_seq,
+        last_event_time,
+        commissioned_seq,
+        updated_seq,
+    ) = row
+    return int(epc_id), ItemSnapshot(
+        uri=uri,
+        kind=kind,
+        gtin=gtin,
+        serial=serial,
+        lot=lot,
+        expiry=expiry,
+        status=_STATUSES.get(status) or ItemStatus(status),
+        disposition=disposition,
+        custodian=custodian,
+        location=location,
+        parent_id=parent_id,
+        last_event_seq=last_event_seq,
+        last_event_time=last_event_time,
+        commissioned_seq=commissioned_seq,
+        updated_seq=updated_seq,
     )
 
 
 def _load_states(conn: Connection, ids: Iterable[int]) -> dict[int, ItemSnapshot]:
-    states: dict[int, ItemSnapshot] = {}
-    for chunk in _chunks(ids):
-        for row in conn.execute(sa.select(_STATE).where(_STATE.c.epc_id.in_(chunk))):
-            epc_id, state = _snapshot(row)
-            states[epc_id] = state
-    return states
+    rows = dbapi.select_in(conn, _SELECT_STATES + "epc_id {in}", sorted(ids), "bigint")
+    return dict(_snapshot(row) for row in rows)
 
 
 def _load_contents(conn: Connection, states: dict[int, ItemSnapshot]) -> None:
@@ -288,12 +378,12 @@ def _load_contents(conn: Connection, states: dict[int, ItemSnapshot]) -> None:
     frontier = set(states)
     while frontier:
         found: set[int] = set()
-        for chunk in _chunks(frontier):
-            for row in conn.execute(sa.select(_STATE).where(_STATE.c.parent_id.in_(chunk))):
-                epc_id, state = _snapshot(row)
-                if epc_id not in states:
-                    states[epc_id] = state
-                    found.add(epc_id)
+        rows = dbapi.select_in(conn, _SELECT_STATES + "parent_id {in}", sorted(frontier), "bigint")
+        for row in rows:
+            epc_id, state = _snapshot(row)
+            if epc_id not in states:
+                states[epc_id] = state
+                found.add(epc_id)
         frontier = found
 
 
@@ -332,18 +422,10 @@ def _related(conn: Connection, ids: set[int], *, downward: bool) -> set[int]:
     return closed
 
 
-def _members_of(conn: Connection, seqs: Sequence[int]) -> dict[int, list[tuple[int, str, Role]]]:
-    ee, epc = schema.event_epc, schema.epc
-    members: dict[int, list[tuple[int, str, Role]]] = {seq: [] for seq in seqs}
-    for chunk in _chunks(seqs):
-        query = (
-            sa.select(ee.c.seq, ee.c.epc_id, epc.c.uri, ee.c.role)
-            .join(epc, epc.c.id == ee.c.epc_id)
-            .where(ee.c.seq.in_(chunk), ee.c.role <= schema.ROLE_OUTPUT)
-            .order_by(ee.c.seq, ee.c.role, ee.c.epc_id)
-        )
-        for seq, epc_id, uri, role in conn.execute(query):
-            members[seq].append((epc_id, uri, Role(role)))
+def _members_of(conn: Connection, seqs: Sequence[int]) -> dict[int, list[tuple[int, str, int]]]:
+    members: dict[int, list[tuple[int, str, int]]] = {seq: [] for seq in seqs}
+    for seq, epc_id, uri, role in dbapi.select_in(conn, _MEMBERS_OF, sorted(seqs), "bigint"):
+        members[seq].append((epc_id, uri, int(role)))
     return members
 
 
@@ -365,21 +447,12 @@ _Bound = tuple[int, int]
 
 def _replay(conn: Connection, scope: set[int], bound: _Bound | None) -> dict[int, ItemSnapshot]:
     """States of ``scope`` from the log in (event_time, seq) order, up to ``bound`` if given."""
-    ee, ev = schema.event_epc, schema.event
-    seqs: set[int] = set()
-    for chunk in _chunks(scope):
-        query = sa.select(ee.c.seq).where(ee.c.epc_id.in_(chunk), ee.c.role <= schema.ROLE_OUTPUT)
-        seqs.update(seq for (seq,) in conn.execute(query))
-    rows: list[tuple[int, int, bool, bytes]] = []
-    for chunk in _chunks(seqs):
-        query = sa.select(ev.c.seq, ev.c.event_time, ev.c.error_declared, ev.c.body).where(
-            ev.c.seq.in_(chunk)
-        )
-        rows.extend(
-            (seq, time, bool(declared), bytes(body))
-            for seq, time, declared, body in conn.execute(query)
-            if bound is None or (time, seq) <= bound
-        )
+    seqs = {seq for (seq,) in dbapi.select_in(conn, _SEQS_OF, sorted(scope), "bigint")}
+    rows = [
+        (seq, time, bool(declared), bytes(body))
+        for seq, time, declared, body in dbapi.select_in(conn, _EVENTS, sorted(seqs), "bigint")
+        if bound is None or (time, seq) <= bound
+    ]
     rows.sort(key=lambda row: (row[1], row[0]))
     fold = _Fold({}, scope=scope)
     for occurrence in _occurrences(conn, rows):
@@ -403,18 +476,12 @@ def _fill_expiry(conn: Connection, states: dict[int, ItemSnapshot]) -> None:
     }
     if not wanted:
         return
-    attr = schema.vocabulary_attribute
-    classes = sorted(set(wanted.values()))
     expiry: dict[str, str] = {}
-    for start in range(0, len(classes), _CHUNK):
-        query = sa.select(attr.c.id, attr.c.value).where(
-            attr.c.vtype == _EPC_CLASS,
-            attr.c.id.in_(classes[start : start + _CHUNK]),
-            attr.c.attr.in_(_EXPIRY_ATTRS),
-        )
-        for class_id, value in conn.execute(query):
-            if value:
-                expiry[class_id] = str(value)[:10]
+    for class_id, value in dbapi.select_in(
+        conn, _EXPIRY_SQL, sorted(set(wanted.values())), "text", (_EPC_CLASS, *_EXPIRY_ATTRS)
+    ):
+        if value:
+            expiry[class_id] = str(value)[:10]
     for epc_id, class_id in wanted.items():
         if class_id in expiry:
             states[epc_id] = msgspec.structs.replace(states[epc_id], expiry=expiry[class_id])
@@ -430,7 +497,7 @@ def _row(epc_id: int, state: ItemSnapshot) -> tuple[object, ...]:
         state.serial,
         state.lot,
         state.expiry,
-        state.status.value,
+        _STATUS_TEXT[state.status],
         state.disposition,
         state.custodian,
         state.location,
@@ -468,33 +535,52 @@ _PG_MERGE: Final = (
     + ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS if name != "epc_id")
 )
 _PG_CLEAR: Final = f"DELETE FROM {_PG_TEMP}"  # noqa: S608 - schema constants only
+_PG_INSERT: Final = f"COPY {_STATE.name} ({', '.join(_COLUMNS)}) FROM STDIN"
+_INSERT_SQLITE: Final = (
+    f"INSERT INTO {_STATE.name} ({', '.join(_COLUMNS)}) "  # noqa: S608 - schema constants only
+    f"VALUES ({', '.join(['?'] * len(_COLUMNS))})"
+)
 
 
-def _write(conn: Connection, states: dict[int, ItemSnapshot], gone: set[int]) -> None:
-    """Delete ``gone`` rows; upsert ``states`` with one DBAPI ``executemany`` (set-based)."""
-    for chunk in _chunks(gone):
-        conn.execute(sa.delete(_STATE).where(_STATE.c.epc_id.in_(chunk)))
+def _write(
+    conn: Connection,
+    states: dict[int, ItemSnapshot],
+    gone: set[int],
+    new_keys: Set[int] = frozenset(),
+) -> None:
+    """Delete ``gone`` rows; write ``states`` set-based: insert the rows of ``new_keys`` (they
+    cannot exist yet), upsert the others (``executemany`` on SQLite, ``COPY`` on PostgreSQL)."""
+    dbapi.select_in(conn, _DELETE_STATES, sorted(gone), "bigint")
     if not states:
         return
     _fill_expiry(conn, states)
-    rows = [_row(epc_id, state) for epc_id, state in sorted(states.items())]
-    raw = conn.connection.driver_connection
-    if raw is None:  # pragma: no cover - a checked-out connection always has one
-        raise RuntimeError("no DBAPI connection to write item_state")
+    inserts: list[tuple[object, ...]] = []
+    upserts: list[tuple[object, ...]] = []
+    for epc_id, state in sorted(states.items()):
+        (inserts if epc_id in new_keys else upserts).append(_row(epc_id, state))
+    raw = dbapi.driver(conn)
     if conn.dialect.name == "postgresql":
-        # psycopg's executemany sends one upsert per row; COPY the rows into a temporary table
-        # (dropped at commit) and upsert them all with one INSERT … SELECT … ON CONFLICT
         with raw.cursor() as cursor:
-            cursor.execute(_PG_STAGE)
-            with cursor.copy(_PG_COPY) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(_PG_MERGE)
-            cursor.execute(_PG_CLEAR)
+            if inserts:
+                with cursor.copy(_PG_INSERT) as copy:
+                    for row in inserts:
+                        copy.write_row(row)
+            if upserts:
+                # psycopg's executemany sends one upsert per row; COPY the rows into a temporary
+                # table (dropped at commit) and upsert them all with one INSERT … ON CONFLICT
+                cursor.execute(_PG_STAGE)
+                with cursor.copy(_PG_COPY) as copy:
+                    for row in upserts:
+                        copy.write_row(row)
+                cursor.execute(_PG_MERGE)
+                cursor.execute(_PG_CLEAR)
         return
     cursor = raw.cursor()
     try:
-        cursor.executemany(_UPSERT[conn.dialect.name], rows)
+        if inserts:
+            cursor.executemany(_INSERT_SQLITE, inserts)
+        if upserts:
+            cursor.executemany(_UPSERT[conn.dialect.name], upserts)
     finally:
         cursor.close()
 
@@ -507,15 +593,17 @@ def _run(
     occurrences: Sequence[_Occurrence],
     bound: _Bound | None,
     retracted: Iterable[int] = (),
+    new_keys: Set[int] = frozenset(),
 ) -> None:
     """Fold ``occurrences`` onto the stored states; replay where order or flags demand it.
 
     ``bound`` is None for incremental application (late events are detected) and the
     ``(event_time, seq)`` of the last occurrence during :func:`rebuild`; ``retracted`` are EPCs
-    to replay because an event of theirs was declared erroneous.
+    to replay because an event of theirs was declared erroneous; ``new_keys`` (see
+    :func:`apply`) have no stored state and nothing stored inside them, so they are not read.
     """
     ids = {epc_id for occurrence in occurrences for epc_id, _, _ in occurrence.members}
-    states = _load_states(conn, ids)
+    states = _load_states(conn, ids.difference(new_keys))
     hidden = {epc_id for epc_id, state in states.items() if state.status in _MAY_HIDE_FLAGS}
     _load_contents(conn, states)
     fold = _Fold(states, check_late=bound is None)
@@ -529,10 +617,10 @@ def _run(
         gone = {epc_id for epc_id in scope if epc_id not in replayed}
         fold.states.update(replayed)
         fold.dirty = (fold.dirty | set(replayed)) - gone
-    _write(conn, {epc_id: fold.states[epc_id] for epc_id in fold.dirty}, gone)
+    _write(conn, {epc_id: fold.states[epc_id] for epc_id in fold.dirty}, gone, new_keys)
 
 
-def _members(event: Event, epc_ids: dict[str, int]) -> list[tuple[int, str, Role]]:
+def _members(event: Event, epc_ids: dict[str, int]) -> list[tuple[int, str, int]]:
     if isinstance(event, ObjectEvent):
         groups = [(event.epc_list, Role.EPC)]
     elif isinstance(event, TransactionEvent):
@@ -543,7 +631,7 @@ def _members(event: Event, epc_ids: dict[str, int]) -> list[tuple[int, str, Role
         groups = [(parent, Role.PARENT), (event.child_epcs, Role.CHILD)]
     else:
         groups = [(event.input_epcs, Role.INPUT), (event.output_epcs, Role.OUTPUT)]
-    members: list[tuple[int, str, Role]] = []
+    members: list[tuple[int, str, int]] = []
     seen: set[tuple[int, Role]] = set()
     for uris, role in groups:
         for uri in uris:
@@ -551,38 +639,43 @@ def _members(event: Event, epc_ids: dict[str, int]) -> list[tuple[int, str, Role
             epc_id = epc_ids[key]
             if (epc_id, role) not in seen:
                 seen.add((epc_id, role))
-                members.append((epc_id, key, role))
+                members.append((epc_id, key, role.value))
     return members
 
 
 def _touched_by(conn: Connection, seqs: Sequence[int]) -> set[int]:
-    ee = schema.event_epc
-    found: set[int] = set()
-    for chunk in _chunks(seqs):
-        query = sa.select(ee.c.epc_id).where(ee.c.seq.in_(chunk), ee.c.role <= schema.ROLE_OUTPUT)
-        found.update(epc_id for (epc_id,) in conn.execute(query))
-    return found
+    rows = dbapi.select_in(conn, _EPCS_OF, sorted(seqs), "bigint")
+    return {epc_id for (epc_id,) in rows}
 
 
 def apply(
-    conn: Connection, captured: Sequence[CapturedEvent], *, declared: Sequence[int] = ()
+    conn: Connection,
+    captured: Sequence[CapturedEvent],
+    *,
+    declared: Sequence[int] = (),
+    new_keys: Set[int] = frozenset(),
 ) -> None:
     """Update ``item_state`` for the events capture has just written (same transaction).
 
     ``declared`` are the ``seq`` of stored events that an errorDeclaration of this capture has
     just marked (``event.error_declared``): the items they touched are replayed without them
     (EPCIS 2.0 §7.4.1.2). Call it after the event rows and declarations are written.
+
+    ``new_keys`` are ``epc.id`` keys that the caller created in this transaction for these
+    events (never used by any earlier event): they cannot have an ``item_state`` row or stored
+    contents yet, so the projection neither reads nor upserts them — their rows are inserted.
     """
     if not captured and not declared:
         return
     ordered = sorted(captured, key=lambda item: item.seq)
     occurrences = [
         _Occurrence(
-            view_of(item.seq, item.event, canonical_epc), _members(item.event, item.epc_ids)
+            view_of(item.seq, item.event, canonical_epc),
+            _members(item.event, item.epc_ids) if item.members is None else item.members,
         )
         for item in ordered
     ]
-    _run(conn, occurrences, None, _touched_by(conn, declared))
+    _run(conn, occurrences, None, _touched_by(conn, declared), new_keys)
 
 
 def rebuild(conn: Connection) -> int:

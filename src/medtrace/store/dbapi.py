@@ -1,0 +1,86 @@
+"""Plain SQL through the driver, for the hot paths of capture and the item-state projection.
+
+SQLAlchemy Core builds, caches and compiles a statement on every call (an ``in_()`` list is
+coerced value by value); on the many small queries of a capture that costs more than the
+queries themselves. The helpers here send fixed SQL text through the DBAPI connection under a
+SQLAlchemy :class:`~sqlalchemy.engine.Connection` — the same connection, so the same
+transaction: ``?`` markers for ``sqlite3``, ``%s`` for psycopg 3.
+
+Table and column names in the SQL text come from schema constants, never from values; values
+are always bound parameters. Lists of keys are bound as one array on PostgreSQL
+(``= ANY(%s::bigint[])``, one statement whatever their number) and as chunks of
+``IN (?, …)`` on SQLite (at most :data:`CHUNK` markers per statement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, Literal
+
+from sqlalchemy.engine import Connection
+
+__all__ = ["CHUNK", "ArrayType", "driver", "execute", "marker", "select_in"]
+
+#: Markers per ``IN (…)`` list on SQLite (below the historical 999-variable limit).
+CHUNK: Final = 900
+
+ArrayType = Literal["bigint", "text"]
+"""The PostgreSQL array type that a list of keys is bound as."""
+
+
+def driver(conn: Connection) -> Any:
+    """The DBAPI connection under ``conn`` (sqlite3 or psycopg), inside ``conn``'s transaction."""
+    raw = conn.connection.driver_connection
+    if raw is None:  # pragma: no cover - a checked-out connection always has one
+        raise RuntimeError("no DBAPI connection")
+    return raw
+
+
+def marker(conn: Connection) -> str:
+    """The parameter marker of the driver: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def execute(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (``{m}`` stands for the driver's marker) with ``params``; its rows."""
+    cursor = driver(conn).cursor()
+    try:
+        cursor.execute(sql.format(m=marker(conn)), tuple(params))
+        return list(cursor.fetchall()) if cursor.description is not None else []
+    finally:
+        cursor.close()
+
+
+def select_in(
+    conn: Connection,
+    sql: str,
+    values: Sequence[object],
+    array: ArrayType,
+    params: Sequence[object] = (),
+) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` for every value of ``values`` (none for no values, or no result).
+
+    ``sql`` holds ``{m}`` for the driver's marker of each of ``params`` (bound first) and one
+    ``{in}`` after the column compared with ``values``: ``WHERE id {in}`` becomes
+    ``WHERE id = ANY(%s::bigint[])`` on PostgreSQL and ``WHERE id IN (?, ?, …)`` on SQLite.
+    """
+    rows: list[tuple[Any, ...]] = []
+    if not values:
+        return rows
+    cursor = driver(conn).cursor()
+    try:
+        if conn.dialect.name == "sqlite":
+            for start in range(0, len(values), CHUNK):
+                chunk = values[start : start + CHUNK]
+                text = sql.format(m="?", **{"in": f"IN ({', '.join(['?'] * len(chunk))})"})
+                cursor.execute(text, (*params, *chunk))
+                if cursor.description is not None:
+                    rows.extend(cursor.fetchall())
+        else:
+            text = sql.format(m="%s", **{"in": f"= ANY(%s::{array}[])"})
+            cursor.execute(text, (*params, list(values)))
+            if cursor.description is not None:
+                rows.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
