@@ -178,13 +178,13 @@ def prepare_world(
 
 
 def clear_store(paths: DemoPaths) -> None:
-    """Remove the demo's SQLite file, its WAL files, capture spool and ``demo.json``."""
+    """Remove the demo's SQLite file, its WAL files, capture and audit spools and ``demo.json``."""
     paths.marker.unlink(missing_ok=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{paths.db}{suffix}").unlink(missing_ok=True)
-    spool = Path(f"{paths.db}.spool")
-    if spool.is_dir():
-        shutil.rmtree(spool)
+    for spool in (Path(f"{paths.db}.spool"), Path(f"{paths.db}.audit-spool")):
+        if spool.is_dir():
+            shutil.rmtree(spool)
 
 
 def read_marker(paths: DemoPaths, *, packs: int, seed: int) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from medtrace.api.app import create_app
 from medtrace.api.settings import ApiSettings
 from medtrace.cli.demo import register
 from medtrace.cli.main import app as root_app
+from medtrace.demo import DemoPaths, clear_store
 from medtrace.store.repository import Repository
 
 runner = CliRunner()
@@ -176,3 +177,20 @@ def test_invalid_scale_is_refused(tmp_path: Path, args: list[str], message: str)
     result = runner.invoke(app, ["demo", "--no-serve", "--dir", str(tmp_path), *args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_clear_store_removes_the_store_and_both_spools(tmp_path: Path) -> None:
+    paths = DemoPaths(tmp_path)
+    leftovers = [
+        paths.db,
+        Path(f"{paths.db}-wal"),
+        Path(f"{paths.db}.spool") / "job.xml",
+        Path(f"{paths.db}.audit-spool") / "writer.jsonl",
+        paths.marker,
+    ]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    clear_store(paths)
+    assert not any(path.exists() for path in leftovers)
+    assert not Path(f"{paths.db}.audit-spool").exists()
