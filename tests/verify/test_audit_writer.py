@@ -157,6 +157,8 @@ def test_a_spool_left_by_a_stopped_process_is_moved_once(sqlite_repo: Repository
     left = AuditSpool(directory)
     left.append([entry("orphan-1"), entry("orphan-2", corr_uuid="c-2")])
     left.close()  # not drained: the file stays, unlocked
+    with next(directory.glob("*.jsonl")).open("ab") as cut:
+        cut.write(b'{"time":"2026-01-02T03:04:05Z","gtin":"0061')  # a line cut by a crash
     with sqlite_repo.engine.begin() as conn:  # as if one row had been moved before a crash
         audit.record(conn, entry("orphan-2", corr_uuid="c-2"))
     writer = AuditWriter(sqlite_repo.engine)

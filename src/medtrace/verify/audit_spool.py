@@ -114,8 +114,14 @@ class AuditSpool:
 
     @staticmethod
     def _move(engine: Engine, path: Path) -> None:
-        lines = [line for line in path.read_bytes().splitlines() if line.strip()]
-        entries = [_DECODER.decode(line) for line in lines]
+        entries = []
+        for line in path.read_bytes().splitlines():
+            try:
+                entries.append(_DECODER.decode(line))
+            except msgspec.DecodeError:
+                # only a line cut short by a crash can be malformed (whole lines are written
+                # and flushed before any answer is released): its request was never answered
+                continue
         if entries:
             with write_transaction(engine, busy_timeout_ms=LOCK_WAIT_MS) as conn:
                 record_missing(conn, entries)
