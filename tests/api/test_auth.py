@@ -13,7 +13,13 @@ from litestar.datastructures import State
 from litestar.testing import TestClient
 from tests.api.conftest import Api
 
-from medtrace.api.auth import KEY_CACHE_SECONDS, auth_middleware, require_admin, require_write
+from medtrace.api.auth import (
+    KEY_CACHE_SECONDS,
+    KeyCache,
+    auth_middleware,
+    require_admin,
+    require_write,
+)
 from medtrace.api.errors import exception_handlers
 from medtrace.store.principal import Role
 from medtrace.store.repository import Repository
@@ -235,3 +241,18 @@ def test_a_revoked_key_is_refused_once_its_cached_principal_expires(app: Api) ->
     revoke_api_key(app.repo.engine, token.split("_", 2)[1])
     time.sleep(KEY_CACHE_SECONDS + 0.1)
     _assert_401(app.client.get("/events", headers=headers))
+
+
+@pytest.mark.parametrize(
+    ("authorization", "api_key", "cached"),
+    [
+        ("Bearer mt_abc_def", None, True),
+        (None, " mt_abc_def ", True),
+        ("Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJtdF94In0.mt_sig", None, False),  # a JWT
+        (None, None, False),
+    ],
+)
+def test_only_api_keys_are_cached(
+    authorization: str | None, api_key: str | None, cached: bool
+) -> None:
+    assert (KeyCache.key(authorization, api_key) is not None) is cached

@@ -133,8 +133,11 @@ class KeyCache:
     @staticmethod
     def key(authorization: str | None, api_key: str | None) -> bytes | None:
         """The cache key of an API key credential (``None`` for tokens and missing headers)."""
-        credential = authorization if authorization is not None else api_key
-        if credential is None or "mt_" not in credential:
+        if authorization is not None:
+            credential = authorization.strip().partition(" ")[2].strip()
+        else:
+            credential = (api_key or "").strip()
+        if not credential.startswith("mt_"):
             return None
         return hashlib.sha256(f"{authorization}\x00{api_key}".encode()).digest()
 
