@@ -361,14 +361,16 @@ def paced(
 
     At saturation a closed-loop client measures its own queue (latency = connections / rate);
     paced below it, the percentiles are the service's. wrk waits ``delay`` before each request
-    of a connection, so a first short run measures the latency and the delay is shortened by it.
+    of a connection, so two short runs measure the latency and the delay is shortened by it.
     """
     connections = PACED_CONNECTIONS
     first = max(1, round(connections * 1000 / rate))
-    probe = wrk_script(paths, token, work, f"{name}-probe", delay_ms=first)
-    measured = run_wrk(url, probe, connections=connections, seconds=5)
-    latency_ms = connections * 1000 / max(measured["rps"], 1.0) - first
-    delay = max(1, round(first - max(0.0, latency_ms)))
+    delay = first
+    for attempt in range(2):  # the second probe runs near the target rate: a truer latency
+        probe = wrk_script(paths, token, work, f"{name}-probe{attempt}", delay_ms=delay)
+        measured = run_wrk(url, probe, connections=connections, seconds=4)
+        latency_ms = connections * 1000 / max(measured["rps"], 1.0) - delay
+        delay = max(1, round(first - max(0.0, latency_ms)))
     script = wrk_script(paths, token, work, f"{name}-paced", delay_ms=delay)
     sample = run_wrk(url, script, connections=connections, seconds=seconds)
     return {

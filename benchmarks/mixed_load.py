@@ -34,7 +34,9 @@ from typing import Any, Final
 from benchmarks import RunOptions, data_dir, load_average, median, now_utc
 from benchmarks.epcis_parse import ensure_input
 from benchmarks.http_load import (
+    PACED_CONNECTIONS,
     admin_key,
+    paced,
     post_capture,
     prepare_store,
     read_location,
@@ -54,7 +56,7 @@ DESCRIPTION: Final = (
 )
 CAPTURE_EVENTS_PER_S: Final = 2000.0
 VERIFY_PER_S: Final = 500.0
-CONNECTIONS: Final = 16
+CONNECTIONS: Final = PACED_CONNECTIONS
 DURATION: Final = {"small": 20, "full": 60}
 DOC_MB: Final = 1.0
 TARGET_P99_MS: Final = 100.0
@@ -183,8 +185,24 @@ def _measure(
     packs = sample_packs(location, 20_000, random.Random(options.seed))
     paths = vrs_paths(packs)
     with server(location, workers, work / "server.log") as url:
-        delay, baseline = _calibrate(url, keys["wholesaler"], paths, work, seconds=seconds, log=log)
-        script = wrk_script(paths, keys["wholesaler"], work, "vrs", delay_ms=delay)
+        token = keys["wholesaler"]
+        warm_up = wrk_script(paths, token, work, "warm-up")
+        run_wrk(url, warm_up, connections=CONNECTIONS, seconds=3)
+        baseline = paced(
+            url,
+            paths,
+            token,
+            work,
+            name="baseline",
+            rate=VERIFY_PER_S,
+            seconds=max(5, seconds // 2),
+        )
+        delay = int(baseline["delay_ms"])
+        log(
+            f"  verification alone (delay {delay} ms): {baseline['rps']:,.0f} req/s, p99 "
+            f"{baseline['p99_ms']:.1f} ms, load {load_average()[:1]}"
+        )
+        script = wrk_script(paths, token, work, "vrs", delay_ms=delay)
         windows = []
         for i, docs in enumerate(batches):
             load = load_average()
@@ -203,7 +221,7 @@ def _measure(
     return {
         "date": now_utc(),
         "delay_ms": delay,
-        "baseline": _latency(baseline),
+        "baseline": baseline,
         "verify": {
             "rps": round(median([w["verify"]["rps"] for w in windows]), 1),
             "p50_ms": round(median([w["verify"]["p50_us"] for w in windows]) / 1000, 2),
@@ -222,39 +240,6 @@ def _measure(
             )
         },
         "windows": windows,
-    }
-
-
-def _calibrate(
-    url: str, token: str, paths: list[str], work: Path, *, seconds: int, log: Callable[[str], None]
-) -> tuple[int, dict[str, Any]]:
-    """The per-request delay that paces ``CONNECTIONS`` connections to ``VERIFY_PER_S``.
-
-    wrk waits ``delay`` before each request of a connection, so one connection cycles every
-    ``delay + latency``: a first run at ``delay = CONNECTIONS / rate`` measures the latency,
-    and the delay is shortened by it. Returns the delay and the verification-only baseline.
-    """
-    first = round(CONNECTIONS * 1000 / VERIFY_PER_S)
-    probe = wrk_script(paths, token, work, "probe", delay_ms=first)
-    run_wrk(url, probe, connections=CONNECTIONS, seconds=3)  # warm-up
-    measured = run_wrk(url, probe, connections=CONNECTIONS, seconds=5)
-    latency_ms = CONNECTIONS * 1000 / max(measured["rps"], 1.0) - first
-    delay = max(1, round(first - latency_ms))
-    script = wrk_script(paths, token, work, "baseline", delay_ms=delay)
-    baseline = run_wrk(url, script, connections=CONNECTIONS, seconds=max(5, seconds // 2))
-    log(
-        f"  verification alone (delay {delay} ms): {baseline['rps']:,.0f} req/s, p99 "
-        f"{baseline['p99_us'] / 1000:.1f} ms, load {load_average()[:1]}"
-    )
-    return delay, baseline
-
-
-def _latency(sample: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "rps": round(sample["rps"], 1),
-        "p50_ms": round(sample["p50_us"] / 1000, 2),
-        "p99_ms": round(sample["p99_us"] / 1000, 2),
-        "errors": sample["errors"],
     }
 
 

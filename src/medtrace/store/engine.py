@@ -42,6 +42,7 @@ __all__ = [
     "ENV_VAR",
     "StoreConfigError",
     "create_store_engine",
+    "driver_pragma",
     "is_sqlite",
     "normalize_url",
     "resolve_db",
@@ -192,16 +193,16 @@ def write_transaction(
         if sqlite:
             conn.execution_options(**{_WRITE_OPTION: True})
             if busy_timeout_ms is not None:
-                _driver_pragma(conn, f"busy_timeout={int(busy_timeout_ms)}")
+                driver_pragma(conn, f"busy_timeout={int(busy_timeout_ms)}")
         try:
             with conn.begin():
                 yield conn
         finally:
             if sqlite and busy_timeout_ms is not None:
-                _driver_pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
+                driver_pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
 
 
-def _driver_pragma(conn: Connection, pragma: str) -> None:
+def driver_pragma(conn: Connection, pragma: str) -> None:
     """A SQLite ``PRAGMA`` on the driver connection, outside SQLAlchemy's transaction."""
     raw = conn.connection.dbapi_connection
     if raw is None:  # pragma: no cover - an open connection always has one

@@ -49,7 +49,7 @@ from medtrace.gs1.errors import Gs1Error
 from medtrace.gs1.keys import Gln
 from medtrace.store import schema
 from medtrace.store.codec import to_micros
-from medtrace.store.engine import BUSY_TIMEOUT_MS, is_sqlite, write_transaction
+from medtrace.store.engine import BUSY_TIMEOUT_MS, driver_pragma, is_sqlite, write_transaction
 from medtrace.store.principal import Principal, Role
 
 __all__ = [
@@ -293,18 +293,6 @@ def create_api_key(engine: Engine, org_id: str, *, name: str | None = None) -> t
     return key_id, f"mt_{key_id}_{secret}"
 
 
-def _pragma(conn: Connection, pragma: str) -> None:
-    """Run a SQLite ``PRAGMA`` on the driver connection (outside any transaction)."""
-    raw = conn.connection.dbapi_connection
-    if raw is None:  # pragma: no cover - an open connection always has one
-        return
-    cursor = raw.cursor()
-    try:
-        cursor.execute(f"PRAGMA {pragma}")
-    finally:
-        cursor.close()
-
-
 def _touch(engine: Engine, key_id: str, now: int) -> None:
     """Record use of a key, at most once per :data:`LAST_USED_RESOLUTION`; best effort.
 
@@ -319,14 +307,14 @@ def _touch(engine: Engine, key_id: str, now: int) -> None:
             with conn.begin():
                 conn.execute(update)
             return
-        _pragma(conn, "busy_timeout=0")
+        driver_pragma(conn, "busy_timeout=0")
         try:
             with conn.begin():
                 conn.execute(update)
         except OperationalError:
             return  # the database is locked by a writer: skip this time
         finally:
-            _pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
+            driver_pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def authenticate_client(engine: Engine, key_id: str, secret: str) -> Principal | None:
