@@ -40,6 +40,7 @@ __all__ = [
     "load_workload",
     "machine_info",
     "median",
+    "profile_lines",
     "run_worker",
 ]
 
@@ -131,6 +132,42 @@ def machine_info() -> dict[str, Any]:
         "packages": {name: _version(name) for name in _PACKAGES},
         "load_average_at_start": load_average(),
     }
+
+
+def profile_lines(
+    profile: dict[str, Any],
+    *,
+    total: float,
+    own: tuple[str, int],
+    cumulative: tuple[str, int],
+    share: str = "share",
+) -> list[str]:
+    """The two Markdown profile tables (top functions by own time, then by cumulative time).
+
+    ``own`` / ``cumulative`` are each table's header for the function column and its row count;
+    shares are of ``total`` seconds (the own table uses the profile's own share).
+    """
+    (own_header, own_rows), (cumulative_header, cumulative_rows) = own, cumulative
+    lines = [
+        f"| {own_header} | calls | own s | {share} |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| `{row['function']}` | {row['calls']:,} | {row['own_s']:.2f} "
+        f"| {100 * row['own_share']:.0f}% |"
+        for row in profile["by_own"][:own_rows]
+    ]
+    lines += [
+        "",
+        f"| {cumulative_header} | calls | cumulative s | {share} |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| `{row['function']}` | {row['calls']:,} | {row['cumulative_s']:.2f} "
+        f"| {100 * row['cumulative_s'] / (total or 1):.0f}% |"
+        for row in profile["by_cumulative"][:cumulative_rows]
+    ]
+    return lines
 
 
 def now_utc() -> str:

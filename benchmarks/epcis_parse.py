@@ -43,7 +43,7 @@ from typing import Any, Final
 import ijson  # type: ignore[import-untyped]
 from lxml import etree
 
-from benchmarks import RunOptions, data_dir, load_average, median, run_worker
+from benchmarks import RunOptions, data_dir, load_average, median, profile_lines, run_worker
 from benchmarks.generate import FORMATS, Format, generate_file
 from medtrace.epcis.hashing import event_hash
 from medtrace.epcis.jsonld_reader import iter_jsonld_events
@@ -549,24 +549,14 @@ def render(result: dict[str, Any]) -> str:
                 "code). Top functions by own time, then medtrace functions by cumulative time:"
             ),
             "",
-            "| function | calls | own s | share of total |",
-            "|---|---:|---:|---:|",
         ]
-        lines += [
-            f"| `{row['function']}` | {row['calls']:,} | {row['own_s']:.2f} "
-            f"| {100 * row['own_share']:.0f}% |"
-            for row in profile["by_own"][:10]
-        ]
-        lines += [
-            "",
-            "| function | calls | cumulative s | share of total |",
-            "|---|---:|---:|---:|",
-        ]
-        lines += [
-            f"| `{row['function']}` | {row['calls']:,} | {row['cumulative_s']:.2f} "
-            f"| {100 * row['cumulative_s'] / (profile['total_s'] or 1):.0f}% |"
-            for row in profile["by_cumulative"][:12]
-        ]
+        lines += profile_lines(
+            profile,
+            total=profile["total_s"],
+            own=("function", 10),
+            cumulative=("function", 12),
+            share="share of total",
+        )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -38,7 +38,16 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from benchmarks import RESULTS_DIR, RunOptions, data_dir, load_average, median, now_utc, run_worker
+from benchmarks import (
+    RESULTS_DIR,
+    RunOptions,
+    data_dir,
+    load_average,
+    median,
+    now_utc,
+    profile_lines,
+    run_worker,
+)
 from benchmarks.epcis_parse import ensure_input
 from medtrace.store import schema
 from medtrace.store.repository import Repository
@@ -601,24 +610,13 @@ def render(result: dict[str, Any]) -> str:
                 f"| {profile['driver_own_s']:.2f} | {100 * profile['driver_own_s'] / total:.0f}% |"
             ),
             "",
-            "| function (top by own time) | calls | own s | share |",
-            "|---|---:|---:|---:|",
         ]
-        lines += [
-            f"| `{row['function']}` | {row['calls']:,} | {row['own_s']:.2f} "
-            f"| {100 * row['own_share']:.0f}% |"
-            for row in profile["by_own"][:12]
-        ]
-        lines += [
-            "",
-            "| medtrace function (top by cumulative time) | calls | cumulative s | share |",
-            "|---|---:|---:|---:|",
-        ]
-        lines += [
-            f"| `{row['function']}` | {row['calls']:,} | {row['cumulative_s']:.2f} "
-            f"| {100 * row['cumulative_s'] / total:.0f}% |"
-            for row in profile["by_cumulative"][:15]
-        ]
+        lines += profile_lines(
+            profile,
+            total=total,
+            own=("function (top by own time)", 12),
+            cumulative=("medtrace function (top by cumulative time)", 15),
+        )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
