@@ -127,7 +127,8 @@ def _free_port() -> int:
 
 
 def test_several_workers_run_capture_jobs_in_the_supervisor(tmp_path: Path) -> None:
-    """``--workers 2``: the workers answer, the supervising process runs the capture jobs."""
+    """``--workers 2``: the workers answer, the supervising process runs the capture jobs
+    (``--no-access-log``: no line per request)."""
     port = _free_port()
     medtrace = Path(sys.executable).with_name("medtrace")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDTRACE_")}
@@ -135,7 +136,10 @@ def test_several_workers_run_capture_jobs_in_the_supervisor(tmp_path: Path) -> N
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*command, "--workers", "2"], stdout=out, stderr=subprocess.STDOUT, env=env
+            [*command, "--workers", "2", "--no-access-log"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     try:
         deadline = time.monotonic() + 60
@@ -178,3 +182,4 @@ def test_several_workers_run_capture_jobs_in_the_supervisor(tmp_path: Path) -> N
             if proc.poll() is None:  # pragma: no cover - a stuck shutdown
                 proc.kill()
     assert proc.returncode == 0
+    assert "GET /events" not in log.read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -20,7 +21,12 @@ from medtrace.store.tenancy import create_organization
 from medtrace.verify import audit
 from medtrace.verify.audit import VerificationRecord
 from medtrace.verify.audit_spool import AuditSpool
-from medtrace.verify.audit_writer import AuditWriter, AuditWriterStoppedError, default_spool_dir
+from medtrace.verify.audit_writer import (
+    AuditWriter,
+    AuditWriterStoppedError,
+    LoopAuditWriter,
+    default_spool_dir,
+)
 from medtrace.verify.responder import ResponderCache
 
 GTIN = "00614141123452"
@@ -175,3 +181,102 @@ def test_postgres_and_memory_stores_have_no_spool(db_url: str) -> None:
         assert found is not None and found.name.endswith(".audit-spool")
     else:
         assert found is None
+
+
+# --------------------------------------------------------------------------- on the event loop
+
+
+def test_loop_writer_commits_a_turn_of_the_loop_in_one_batch(sqlite_repo: Repository) -> None:
+    fallback = AuditWriter(sqlite_repo.engine)
+    fallback.write(entry("first"))  # the thread writer has started and found no orphans
+    assert fallback.quiet()
+    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+    serials = [f"L{i:03d}" for i in range(40)]
+
+    async def main() -> list[bool]:
+        seen = []
+
+        async def one(serial: str) -> None:
+            await loop_writer.write(entry(serial))
+            with sqlite_repo.engine.connect() as conn:  # committed before write() returned
+                seen.append(len(audit.list_records(conn, serial=serial)) == 1)
+
+        await asyncio.gather(*(one(serial) for serial in serials))
+        return seen
+
+    assert all(asyncio.run(main()))
+    assert stored_serials(sqlite_repo) == ["first", *serials]
+    assert fallback.quiet()  # nothing went through the thread writer
+    fallback.stop()
+
+
+def test_loop_writer_hands_over_to_the_thread_writer_while_the_lock_is_held(
+    sqlite_repo: Repository,
+) -> None:
+    fallback = AuditWriter(sqlite_repo.engine)
+    fallback.write(entry("first"))
+    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+    holder = sqlite3.connect(str(sqlite_repo.engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a capture holds the write lock
+    try:
+
+        async def main() -> None:
+            await asyncio.wait_for(
+                asyncio.gather(
+                    loop_writer.write(entry("during-1")), loop_writer.write(entry("during-2"))
+                ),
+                timeout=5,
+            )
+
+        asyncio.run(main())  # answered: spooled by the thread writer, not stuck on the lock
+        assert stored_serials(sqlite_repo) == ["first"]
+        assert not fallback.quiet()  # spooled rows wait: later entries must not overtake them
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert wait_for(lambda: stored_serials(sqlite_repo) == ["first", "during-1", "during-2"])
+    assert wait_for(fallback.quiet)
+
+    async def later() -> None:
+        await loop_writer.write(entry("later"))
+
+    asyncio.run(later())
+    fallback.stop()
+    assert stored_serials(sqlite_repo) == ["first", "during-1", "during-2", "later"]
+
+
+def test_loop_writer_waits_for_orphaned_spools_to_be_moved_first(sqlite_repo: Repository) -> None:
+    directory = default_spool_dir(sqlite_repo.engine)
+    assert directory is not None
+    left = AuditSpool(directory)
+    left.append([entry("orphan")])
+    left.close()
+    fallback = AuditWriter(sqlite_repo.engine)
+    assert not fallback.quiet()  # its thread has not looked for orphans yet
+    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+
+    async def main() -> None:
+        await loop_writer.write(entry("new"))
+
+    asyncio.run(main())
+    fallback.stop()
+    assert stored_serials(sqlite_repo) == ["orphan", "new"]
+
+
+def test_loop_writer_fails_every_request_of_a_failed_batch(sqlite_repo: Repository) -> None:
+    fallback = AuditWriter(sqlite_repo.engine)
+    fallback.write(entry("first"))
+    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+
+    async def main() -> list[BaseException | None]:
+        results = await asyncio.gather(
+            loop_writer.write(entry("ok")),
+            loop_writer.write(entry(None)),  # type: ignore[arg-type] - NOT NULL violated
+            return_exceptions=True,
+        )
+        return list(results)
+
+    results = asyncio.run(main())
+    assert all(isinstance(result, sa.exc.IntegrityError) for result in results)
+    fallback.stop()
+    assert stored_serials(sqlite_repo) == ["first"]  # the batch was one transaction

@@ -7,6 +7,11 @@ the :class:`~medtrace.store.repository.Repository` (unless one is handed in, whi
 then owns) and the background capture worker: on shutdown the running capture job finishes
 first; spooled jobs not yet started run on the next start.
 
+The application is a :class:`MedtraceApp`: a Litestar application that first offers
+``GET /verify/...`` to :class:`medtrace.api.vrs_fast.FastVerify` (the ordinary DSCSA verification
+request, answered without the framework's per-request machinery) and serves everything else, and
+every request the fast path declines, itself.
+
 ``medtrace serve`` runs it under uvicorn; :func:`app_factory` builds it from the environment
 for ``uvicorn --factory`` (several worker processes).
 """
@@ -22,8 +27,9 @@ from litestar import Litestar, Request, Response, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
+from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
-from medtrace.api.auth import auth_handlers, auth_middleware
+from medtrace.api.auth import KeyCache, auth_handlers, auth_middleware
 from medtrace.api.capture_rest import capture_handlers, capture_limit_headers
 from medtrace.api.capture_worker import CaptureWorker, Spool
 from medtrace.api.errors import exception_handlers
@@ -38,9 +44,27 @@ from medtrace.api.subscription_worker import DeliverySettings, DeliveryWorker
 from medtrace.api.subscriptions import subscription_handlers
 from medtrace.api.vrs import stop_services as stop_vrs_services
 from medtrace.api.vrs import vrs_handlers
+from medtrace.api.vrs_fast import FastVerify
 from medtrace.store.repository import Repository
 
-__all__ = ["app_factory", "create_app"]
+__all__ = ["MedtraceApp", "app_factory", "create_app"]
+
+
+class MedtraceApp(Litestar):
+    """The Litestar application with the VRS fast path in front (see the module docstring)."""
+
+    fast_verify: FastVerify | None = None
+
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
+        fast = self.fast_verify
+        if fast is not None and fast.applies(scope) and await fast.handle(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _options(path: str, allow: str) -> HTTPRouteHandler:
@@ -65,7 +89,7 @@ _OPTIONS: Final = [
 ]
 
 
-def create_app(settings: ApiSettings, *, repository: Repository | None = None) -> Litestar:
+def create_app(settings: ApiSettings, *, repository: Repository | None = None) -> MedtraceApp:
     """The application for ``settings`` (see the module docstring)."""
     owned = repository is None
     store = repository if repository is not None else Repository.open(settings.database)
@@ -107,17 +131,20 @@ def create_app(settings: ApiSettings, *, repository: Repository | None = None) -
         *auth_handlers,
     ]
     document_problems(handlers)
-    return Litestar(
+    keys = KeyCache()
+    app = MedtraceApp(
         route_handlers=handlers,
-        middleware=[auth_middleware(store)],
+        middleware=[auth_middleware(store, keys)],
         before_send=[gs1_headers(lambda path: limits if path.startswith("/capture") else {})],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         lifespan=[lifespan],
         state=State({"settings": settings, "repository": store, "spool": spool, "worker": None}),
     )
+    app.fast_verify = FastVerify(app.state, keys)
+    return app
 
 
-def app_factory() -> Litestar:
+def app_factory() -> MedtraceApp:
     """The application configured from ``MEDTRACE_*`` variables (``uvicorn --factory``)."""
     return create_app(ApiSettings.from_env())

@@ -182,13 +182,16 @@ class _AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
-def auth_middleware(repository: Repository) -> DefineMiddleware:
-    """The authentication middleware for the application (see the module docstring)."""
+def auth_middleware(repository: Repository, cache: KeyCache | None = None) -> DefineMiddleware:
+    """The authentication middleware for the application (see the module docstring).
+
+    ``cache`` is the API key cache it fills (shared with :mod:`medtrace.api.vrs_fast`).
+    """
     return DefineMiddleware(
         _AuthenticationMiddleware,
         engine=repository.engine,
         exclude=list(OPEN_PATHS),
-        cache=KeyCache(),
+        cache=cache if cache is not None else KeyCache(),
     )
 
 

@@ -30,7 +30,6 @@ once the entry is committed; responders by GTIN are cached for a second
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import threading
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
+from sqlalchemy.engine import Engine
 
 from medtrace.api import common
 from medtrace.api.errors import ApiError
@@ -50,10 +50,10 @@ from medtrace.gs1.digital_link import DigitalLink
 from medtrace.gs1.element_string import Gs1Message
 from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.keys import Gln
+from medtrace.store.engine import create_store_engine
 from medtrace.store.principal import Principal
-from medtrace.store.repository import Repository
 from medtrace.verify.audit import VerificationRecord
-from medtrace.verify.audit_writer import AuditWriter
+from medtrace.verify.audit_writer import AuditWriter, LoopAuditWriter, default_spool_dir
 from medtrace.verify.responder import (
     CHECK_CONNECTIVITY,
     VERIFICATION_SERVICE,
@@ -110,7 +110,7 @@ def _answer(response: VerificationResponse) -> Response[VerificationResponse]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Outcome:
+class Outcome:
     """An answer (or refusal) and the audit entry to commit before it is sent."""
 
     result: VerificationResponse | Refused
@@ -119,29 +119,53 @@ class _Outcome:
 
 @dataclass(slots=True)
 class _Services:
-    """Per-application helpers of the responder (created on first use)."""
+    """Per-application helpers of the responder (created on first use).
+
+    ``reader`` (SQLite files only) is an engine of its own for the reads and audit commits
+    that :mod:`medtrace.api.vrs_fast` makes on the event loop's thread (``loop_writer``): a
+    lookup in an embedded database costs less than handing it to a worker thread, and a pool of
+    its own means the loop never waits for a connection that the worker threads hold.
+    """
 
     writer: AuditWriter
     responders: ResponderCache
+    reader: Engine | None
+    loop_writer: LoopAuditWriter | None
 
 
 _SERVICES_LOCK: Final = threading.Lock()
 _STATE_KEY: Final = "vrs_services"
 
 
-def services(request: Request[Any, Any, Any]) -> _Services:
-    """The application's audit writer and responder cache (``app.state.vrs_services``)."""
-    state = request.app.state
+def services_of(state: Any) -> _Services:
+    """The audit writer, responder cache and loop reader of an application's ``state``."""
     found = state.get(_STATE_KEY)
     if isinstance(found, _Services):
         return found
     with _SERVICES_LOCK:
         found = state.get(_STATE_KEY)
         if not isinstance(found, _Services):
-            engine = common.repository(request).engine
-            found = _Services(writer=AuditWriter(engine), responders=ResponderCache())
+            engine: Engine = state["repository"].engine
+            writer = AuditWriter(engine)
+            reader = loop_writer = None
+            if default_spool_dir(engine) is not None:  # a SQLite file, not :memory:
+                reader = create_store_engine(
+                    engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=4
+                )
+                loop_writer = LoopAuditWriter(reader, writer)
+            found = _Services(
+                writer=writer,
+                responders=ResponderCache(),
+                reader=reader,
+                loop_writer=loop_writer,
+            )
             state[_STATE_KEY] = found
         return found
+
+
+def services(request: Request[Any, Any, Any]) -> _Services:
+    """The application's audit writer and responder cache (``app.state.vrs_services``)."""
+    return services_of(request.app.state)
 
 
 def stop_services(state: Any) -> None:
@@ -149,21 +173,23 @@ def stop_services(state: Any) -> None:
     found = state.get(_STATE_KEY)
     if isinstance(found, _Services):
         found.writer.stop()
+        if found.reader is not None:
+            found.reader.dispose()
 
 
-def _run(
-    repository: Repository,
+def run(
+    engine: Engine,
     principal: Principal,
     message: Gs1Message,
     params: dict[str, str],
     responders: ResponderCache,
-) -> _Outcome:
+) -> Outcome:
     """Check the parameters and answer the request from one read transaction."""
     now = dt.datetime.now(dt.UTC)
     link_type = link_type_name(params.get("linkType", VERIFICATION_SERVICE))
     req_gln = _requester_gln(principal, params.get("reqGLN"))
     if link_type == CHECK_CONNECTIVITY:
-        return _Outcome(_connectivity(repository, message, params.get("corrUUID"), now))
+        return Outcome(_connectivity(engine, message, params.get("corrUUID"), now))
     if link_type != VERIFICATION_SERVICE:
         raise ApiError(
             "ValidationException",
@@ -179,29 +205,29 @@ def _run(
         corr_uuid=params.get("corrUUID"),
         link_type=link_type,
     )
-    with repository.engine.connect() as conn:
+    with engine.connect() as conn:
         result, entry = answer(conn, request, requester=principal, now=now, responders=responders)
-    return _Outcome(result, entry)
+    return Outcome(result, entry)
 
 
 async def _send(
-    request: Request[Any, Any, Any], outcome: _Outcome
+    request: Request[Any, Any, Any], outcome: Outcome
 ) -> Response[VerificationResponse]:
     """Commit the outcome's audit entry, then answer (a refusal is a ``404`` problem)."""
     if outcome.entry is not None:
-        await asyncio.wrap_future(services(request).writer.submit(outcome.entry))
+        await services(request).writer.submit_async(outcome.entry)
     if isinstance(outcome.result, Refused):
         raise ApiError("NoSuchResourceException", outcome.result.detail)
     return _answer(outcome.result)
 
 
 def _connectivity(
-    repository: Repository, message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
+    engine: Engine, message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
 ) -> VerificationResponse:
     gln: str | None = None
     gtin = message.get("01") if message is not None else None
     if gtin is not None:
-        with repository.engine.connect() as conn:
+        with engine.connect() as conn:
             responder = responder_for(conn, Gtin.parse(gtin))
         gln = responder.gln if responder is not None else None
     return check_connectivity(responder_gln=gln, now=now, corr_uuid=corr_uuid)
@@ -211,13 +237,23 @@ def _query_params(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {name: values[0] for name, values in request.query_params.dict().items() if values}
 
 
-def _raw_path(request: Request[Any, Any, Any]) -> str:
+def raw_path(scope: Any) -> str:
     """The still percent-encoded path after ``/verify`` (``%2F`` stays inside a value)."""
-    raw = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if isinstance(raw, bytes) else quote(request.url.path)
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else quote(scope["path"])
     path = path.split("?", 1)[0]  # some ASGI clients leave the query in raw_path
     start = path.find(VRS_PATH)
     return path[start + len(VRS_PATH) :] if start >= 0 else path
+
+
+def read_link(path: str, query: str) -> tuple[Gs1Message, dict[str, str]]:
+    """The product identifier and the request parameters (first of each name) of a
+    ``/verify`` Digital Link path (:func:`raw_path`) and its query string."""
+    link = DigitalLink.parse(_DOMAIN + path + (f"?{query}" if query else ""))
+    params: dict[str, str] = {}
+    for name, value in link.params:
+        params.setdefault(name, value)
+    return link.to_message(), params
 
 
 def _root(request: Request[Any, Any, Any], principal: Principal) -> Response[VerificationResponse]:
@@ -231,7 +267,9 @@ def _root(request: Request[Any, Any, Any], principal: Principal) -> Response[Ver
         )
     _requester_gln(principal, params.get("reqGLN"))
     now = dt.datetime.now(dt.UTC)
-    connectivity = _connectivity(common.repository(request), None, params.get("corrUUID"), now)
+    connectivity = _connectivity(
+        common.repository(request).engine, None, params.get("corrUUID"), now
+    )
     return _answer(connectivity)
 
 
@@ -246,19 +284,13 @@ async def verify_link(request: Request[Any, Any, Any]) -> Response[VerificationR
     # (one handler for /verify and /verify/...: Litestar routes both paths here). Parsing is
     # pure; the store work runs in a worker thread.
     principal = common.principal(request)
-    path = _raw_path(request)
+    path = raw_path(request.scope)
     if not path.strip("/"):
         return await anyio.to_thread.run_sync(_root, request, principal)
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    link = DigitalLink.parse(_DOMAIN + path + (f"?{query}" if query else ""))
-    params: dict[str, str] = {}
-    for name, value in link.params:
-        params.setdefault(name, value)
-    repository = common.repository(request)
+    message, params = read_link(path, request.scope.get("query_string", b"").decode("latin-1"))
+    engine = common.repository(request).engine
     responders = services(request).responders
-    outcome = await anyio.to_thread.run_sync(
-        _run, repository, principal, link.to_message(), params, responders
-    )
+    outcome = await anyio.to_thread.run_sync(run, engine, principal, message, params, responders)
     return await _send(request, outcome)
 
 
@@ -288,10 +320,10 @@ async def verify_scan(
         )
         if value is not None
     }
-    repository = common.repository(request)
+    engine = common.repository(request).engine
     responders = services(request).responders
     outcome = await anyio.to_thread.run_sync(
-        _run, repository, principal, parsed.message, params, responders
+        run, engine, principal, parsed.message, params, responders
     )
     return await _send(request, outcome)
 

@@ -116,6 +116,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (uvicorn's access log). Every verification is in "
+            "the audit log either way; a busy responder saves ~0.1 ms of CPU per request "
+            "without it.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the EPCIS 2.0 REST API (capture, queries), VRS and API docs at /docs."""
     try:
@@ -132,7 +141,13 @@ def serve(
         out.print(f"  {plan.admin_token}")
         out.print(f"Use it as: curl -H 'Authorization: Bearer {plan.admin_token}' {plan.url}")
     if workers == 1:
-        uvicorn.run(create_app(plan.settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(plan.settings),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+        )
         return
     os.environ[ENV_VAR] = plan.settings.database
     with ExitStack() as stack:
@@ -146,6 +161,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
+            access_log=access_log,
         )
 
 

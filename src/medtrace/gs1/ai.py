@@ -66,7 +66,7 @@ import json
 import re
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Final, Literal
 
@@ -140,6 +140,9 @@ class AiSpec:
     dl_primary_key: bool = False
     dl_qualifiers: tuple[tuple[str, ...], ...] = ()
     dl_data_attribute: bool = False
+    #: The shortest and longest valid value (computed once: every element string asks).
+    min_length: int = field(init=False, repr=False, compare=False)
+    max_length: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not (2 <= len(self.ai) <= 4 and self.ai.isascii() and self.ai.isdigit()):
@@ -148,16 +151,9 @@ class AiSpec:
             raise ValueError(f"AI ({self.ai}) needs at least one component")
         if self.dl_qualifiers and not self.dl_primary_key:
             raise ValueError(f"AI ({self.ai}) has key qualifiers but is no primary key")
-
-    @property
-    def min_length(self) -> int:
-        """The shortest valid value."""
-        return sum(c.min_length for c in self.components if not c.optional)
-
-    @property
-    def max_length(self) -> int:
-        """The longest valid value."""
-        return sum(c.max_length for c in self.components)
+        shortest = sum(c.min_length for c in self.components if not c.optional)
+        object.__setattr__(self, "min_length", shortest)
+        object.__setattr__(self, "max_length", sum(c.max_length for c in self.components))
 
     @property
     def fixed_length(self) -> int | None:

@@ -20,6 +20,7 @@ expected only characters of GS1 AI encodable character set 82
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Final, Literal
 
@@ -51,6 +52,11 @@ _NAMES: Final[dict[str, str]] = {
     "N": "digits 0-9",
 }
 _MAX_CSET64_PADDING: Final = 2
+#: One compiled class per set: the common case (a valid value) is checked in one C call.
+_VALID: Final[dict[str, re.Pattern[str]]] = {
+    name: re.compile(f"[{''.join(re.escape(char) for char in sorted(chars))}]*")
+    for name, chars in _SETS.items()
+}
 
 
 def check_charset(
@@ -66,6 +72,8 @@ def check_charset(
     names the checked part in the message (``"serial"``, ``"extension"``, ...). For set 64 up to
     two trailing ``=`` padding characters are allowed (GS1 General Specifications §7.11).
     """
+    if charset != "64" and _VALID[charset].fullmatch(value):
+        return
     allowed = _SETS[charset]
     body = value
     if charset == "64":
@@ -85,7 +93,7 @@ def check_charset(
 
 def is_digits(value: str) -> bool:
     """Whether ``value`` is non-empty ASCII digits ``0-9`` (``str.isdigit`` accepts more)."""
-    return bool(value) and all(char in DIGITS for char in value)
+    return value.isascii() and value.isdigit()  # ASCII isdigit: exactly 0-9, False for ""
 
 
 __all__ = ["CSET39", "CSET64", "CSET82", "DIGITS", "Charset", "check_charset", "is_digits"]

@@ -89,6 +89,8 @@ def _encode(value: str) -> str:
 
 
 def _decode(text: str, *, where: str) -> str:
+    if "%" not in text:
+        return text
     if _BAD_PERCENT.search(text):
         raise Gs1SyntaxError(f"{where} {text!r} has a '%' not followed by two hex digits")
     try:

@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from medtrace.gs1.ai import AiSpec, lookup, match_prefix, validate
@@ -66,6 +67,11 @@ _HRI_AI: Final = re.compile(r"\((\d{2,4})\)")
 _SYMBOLOGY_LENGTH: Final = 3
 
 
+#: :func:`medtrace.gs1.ai.validate` remembering the values that passed: scanners and partners
+#: send the same GTINs, lots and dates again and again (an error is never remembered).
+_validate: Final = lru_cache(maxsize=16_384)(validate)
+
+
 @dataclass(frozen=True, slots=True)
 class ElementString:
     """One AI and its value, valid once built (the value passes :func:`medtrace.gs1.ai.validate`).
@@ -81,7 +87,7 @@ class ElementString:
     def __post_init__(self) -> None:
         if self.spec.ai != self.ai:
             raise ValueError(f"spec of AI ({self.spec.ai}) given for AI ({self.ai})")
-        validate(self.ai, self.value)
+        _validate(self.ai, self.value)
 
     @classmethod
     def of(cls, ai: str, value: str) -> ElementString:

@@ -14,12 +14,14 @@ are always bound parameters. Lists of keys are bound as one array on PostgreSQL
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Final, Literal
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-__all__ = ["CHUNK", "ArrayType", "driver", "execute", "marker", "select_in"]
+__all__ = ["CHUNK", "ArrayType", "driver", "execute", "execute_many", "marker", "select_in"]
 
 #: Markers per ``IN (…)`` list on SQLite (below the historical 999-variable limit).
 CHUNK: Final = 900
@@ -41,14 +43,34 @@ def marker(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
-def execute(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-    """Run ``sql`` (``{m}`` stands for the driver's marker) with ``params``; its rows."""
+@contextmanager
+def _cursor(conn: Connection, sql: str) -> Iterator[Any]:
+    """A driver cursor whose errors surface as SQLAlchemy's (``IntegrityError``,
+    ``OperationalError``, …), as if the statement had gone through SQLAlchemy."""
     cursor = driver(conn).cursor()
     try:
-        cursor.execute(sql.format(m=marker(conn)), tuple(params))
-        return list(cursor.fetchall()) if cursor.description is not None else []
+        yield cursor
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise sa_exc.DBAPIError.instance(
+            sql, None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from error
     finally:
         cursor.close()
+
+
+def execute(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (``{m}`` stands for the driver's marker) with ``params``; its rows."""
+    text = sql.format(m=marker(conn))
+    with _cursor(conn, text) as cursor:
+        cursor.execute(text, tuple(params))
+        return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    """Run ``sql`` (``{m}`` stands for the driver's marker) once per row of ``rows``."""
+    text = sql.format(m=marker(conn))
+    with _cursor(conn, text) as cursor:
+        cursor.executemany(text, rows)
 
 
 def select_in(
@@ -67,8 +89,7 @@ def select_in(
     rows: list[tuple[Any, ...]] = []
     if not values:
         return rows
-    cursor = driver(conn).cursor()
-    try:
+    with _cursor(conn, sql) as cursor:
         if conn.dialect.name == "sqlite":
             for start in range(0, len(values), CHUNK):
                 chunk = values[start : start + CHUNK]
@@ -81,6 +102,4 @@ def select_in(
             cursor.execute(text, (*params, list(values)))
             if cursor.description is not None:
                 rows.extend(cursor.fetchall())
-    finally:
-        cursor.close()
     return rows

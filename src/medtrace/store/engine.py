@@ -129,10 +129,17 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
+def create_store_engine(
+    location: str | Path,
+    *,
+    echo: bool = False,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = POOL_OVERFLOW,
+) -> Engine:
     """An engine for ``location``, configured for the store (pragmas, search_path, driver).
 
-    The caller owns the engine and must ``dispose()`` it.
+    ``pool_size`` and ``max_overflow`` size its connection pool (an in-memory SQLite database
+    has exactly one connection). The caller owns the engine and must ``dispose()`` it.
     """
     url = normalize_url(location)
     if url.drivername == "sqlite":
@@ -151,7 +158,7 @@ def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
                     f"cannot open SQLite database {database!r}: directory {parent} does not exist"
                 )
             engine = sa.create_engine(
-                url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+                url, echo=echo, pool_size=pool_size, max_overflow=max_overflow
             )
         sa_event.listen(engine, "connect", _sqlite_on_connect)
         sa_event.listen(engine, "begin", _sqlite_on_begin)
@@ -171,8 +178,8 @@ def create_store_engine(location: str | Path, *, echo: bool = False) -> Engine:
         url.set(query=query),
         echo=echo,
         connect_args=connect_args,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
     )
 
 

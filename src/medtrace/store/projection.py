@@ -329,6 +329,12 @@ _EXPIRY_SQL: Final = (
 )
 
 
+_GET_ITEM: Final = (
+    f"SELECT {', '.join('s.' + name for name in _COLUMNS)} FROM {_STATE.name} s "  # noqa: S608
+    "JOIN epc ON epc.id = s.epc_id WHERE epc.uri = {m}"
+)
+
+
 def _snapshot(row: Sequence[Any]) -> tuple[int, ItemSnapshot]:
     """``(epc_id, state)`` of an ``item_state`` row (a tuple in :data:`_COLUMNS` order)."""
     (
@@ -698,16 +704,15 @@ def rebuild(conn: Connection) -> int:
 
 
 def get_item(conn: Connection, canonical_uri: str) -> ItemState | None:
-    """The state of the item with this canonical key, or None if the log never touched it."""
-    query = (
-        sa.select(_STATE)
-        .join(schema.epc, schema.epc.c.id == _STATE.c.epc_id)
-        .where(schema.epc.c.uri == canonical_uri)
-    )
-    row = conn.execute(query).first()
-    if row is None:
+    """The state of the item with this canonical key, or None if the log never touched it.
+
+    Plain SQL through the driver (:mod:`medtrace.store.dbapi`): this is the read of every
+    verification request, and SQLAlchemy's statement handling cost more than the lookup.
+    """
+    rows = dbapi.execute(conn, _GET_ITEM, (canonical_uri,))
+    if not rows:
         return None
-    epc_id, state = _snapshot(row)
+    epc_id, state = _snapshot(rows[0])
     return ItemState(
         epc_id=epc_id,
         **{name: getattr(state, name) for name in _COLUMNS if name != "epc_id"},

@@ -18,11 +18,13 @@ always writes the table.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeAlias
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -32,12 +34,14 @@ from medtrace.store.engine import is_sqlite, write_transaction
 from medtrace.verify.audit import VerificationRecord, record_many
 from medtrace.verify.audit_spool import LOCK_WAIT_MS, AuditSpool, is_locked
 
-__all__ = ["AuditWriter", "AuditWriterStoppedError", "default_spool_dir"]
+__all__ = ["AuditWriter", "AuditWriterStoppedError", "LoopAuditWriter", "default_spool_dir"]
 
 #: Seconds between attempts to move spooled rows while no new request arrives.
 RETRY_SECONDS: Final = 0.1
 _STOP: Final = object()
-_Batch = list[tuple[VerificationRecord, Future[None]]]
+_LoopWaiter: TypeAlias = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+_Waiter: TypeAlias = Future[None] | _LoopWaiter
+_Batch = list[tuple[VerificationRecord, _Waiter]]
 
 
 class AuditWriterStoppedError(MedtraceError):
@@ -71,21 +75,53 @@ class AuditWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._outstanding = 0
 
     def submit(self, entry: VerificationRecord) -> Future[None]:
         """Queue ``entry``; the future completes once it is safe (or failed to be)."""
         future: Future[None] = Future()
+        if not self._queue_entry(entry, future):
+            future.set_exception(AuditWriterStoppedError("the audit writer is stopped"))
+        return future
+
+    def submit_async(self, entry: VerificationRecord) -> asyncio.Future[None]:
+        """:meth:`submit` for a coroutine of the running event loop: await the result.
+
+        The writer settles every awaiting request of a batch with one wake-up of the loop
+        (:meth:`asyncio.AbstractEventLoop.call_soon_threadsafe` once per batch, not once per
+        request): at thousands of requests a second the per-request wake-ups and thread
+        switches cost more than the commit.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if not self._queue_entry(entry, (loop, future)):
+            future.set_exception(AuditWriterStoppedError("the audit writer is stopped"))
+        return future
+
+    def _queue_entry(self, entry: VerificationRecord, waiter: _Waiter) -> bool:
         with self._lock:
             if self._stopped:
-                future.set_exception(AuditWriterStoppedError("the audit writer is stopped"))
-                return future
+                return False
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="medtrace-audit-writer", daemon=True
                 )
                 self._thread.start()
-            self._queue.put((entry, future))
-        return future
+            self._queue.put((entry, waiter))
+            self._outstanding += 1
+        return True
+
+    def quiet(self) -> bool:
+        """Whether another writer may append now without overtaking this one: nothing queued
+        or being written, no spooled rows waiting (and any orphaned spool already drained,
+        which the writer thread does when it starts: before that, never quiet with a spool)."""
+        with self._lock:
+            if self._outstanding or self._stopped:
+                return False
+        if self._spool_dir is None:
+            return True
+        spool = self._spool
+        return spool is not None and not spool.pending
 
     def write(self, entry: VerificationRecord, timeout: float | None = 30.0) -> None:
         """Record ``entry`` and wait until it is safe (raises what the write raised)."""
@@ -161,8 +197,103 @@ class AuditWriter:
                         raise
                     self._spool.append(entries)
         except Exception as error:  # noqa: BLE001 - handed to every waiting request
-            for _, future in batch:
-                future.set_exception(error)
+            self._done(batch, error)
             return
-        for _, future in batch:
+        self._done(batch, None)
+
+    def _done(self, batch: _Batch, error: BaseException | None) -> None:
+        with self._lock:
+            self._outstanding -= len(batch)
+        _settle(batch, error)
+
+
+def _settle(batch: _Batch, error: BaseException | None) -> None:
+    """Complete the waiters of ``batch``: thread futures at once, loop futures per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for _, waiter in batch:
+        if isinstance(waiter, Future):
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+        else:
+            by_loop.setdefault(waiter[0], []).append(waiter[1])
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, futures, error)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            continue
+
+
+def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """In the loop's thread: settle each future still waited on (a cancelled one is not)."""
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
             future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+class LoopAuditWriter:
+    """Group commit on the event loop's own thread, for a service on a SQLite file.
+
+    The verification service answers from the event loop's thread on SQLite
+    (:mod:`medtrace.api.vrs_fast`). Committing its audit entries in a second thread made the
+    two threads take the interpreter lock from each other on every database call (each call
+    releases it), and the waits cost more than the work. Here every entry submitted during one
+    turn of the loop is written in one transaction at the end of that turn, on the loop's
+    thread, with ``engine`` (a connection pool of its own).
+
+    It never waits for SQLite's write lock: when a capture holds it, or when ``fallback`` (the
+    thread writer) still has entries queued, in flight or spooled, the batch goes to
+    ``fallback`` instead, which waits for the lock or spools (and keeps the order).
+    """
+
+    def __init__(self, engine: Engine, fallback: AuditWriter) -> None:
+        self._engine = engine
+        self._fallback = fallback
+        self._batch: list[tuple[VerificationRecord, asyncio.Future[None]]] = []
+
+    async def write(self, entry: VerificationRecord) -> None:
+        """Record ``entry``; returns once it is committed (raises what the write raised)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if not self._batch:
+            loop.call_soon(self._flush)
+        self._batch.append((entry, future))
+        await future
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if self._fallback.quiet():
+            try:
+                with write_transaction(self._engine, busy_timeout_ms=0) as conn:
+                    record_many(conn, [entry for entry, _ in batch])
+            except OperationalError as error:
+                if not is_locked(error):
+                    _resolve([future for _, future in batch], error)
+                    return
+            except Exception as error:  # noqa: BLE001 - handed to every waiting request
+                _resolve([future for _, future in batch], error)
+                return
+            else:
+                _resolve([future for _, future in batch], None)
+                return
+        for entry, future in batch:  # the lock is taken, or older entries wait
+            self._fallback.submit_async(entry).add_done_callback(partial(_copy, future))
+
+
+def _copy(future: asyncio.Future[None], done: asyncio.Future[None]) -> None:
+    """Settle ``future`` as ``done`` was settled (unless nobody waits for it any more)."""
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+        return
+    error = done.exception()
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

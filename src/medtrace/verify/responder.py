@@ -50,7 +50,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Final
+from typing import Final
 from urllib.parse import quote
 
 import msgspec
@@ -64,7 +64,7 @@ from medtrace.gs1.errors import Gs1SyntaxError
 from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.keys import Gln
 from medtrace.gs1.product import Lgtin, Sgtin
-from medtrace.store import schema
+from medtrace.store import dbapi, schema
 from medtrace.store.codec import canonical_epc
 from medtrace.store.lifecycle import TERMINAL_STATUSES, ItemStatus
 from medtrace.store.principal import Principal
@@ -323,32 +323,32 @@ class ResponderCache:
         return found
 
 
-@lru_cache(maxsize=1)
-def _persistent_statement() -> sa.Select[Any]:
-    """The query of :func:`persistent_dispositions`, built once (``:epc_id``, ``:classes``)."""
-    epc, ee, ev = schema.epc, schema.event_epc, schema.event
-    pd = schema.event_persistent_disposition
-    classes = sa.bindparam("classes", expanding=True, type_=sa.String)
-    class_ids = sa.select(epc.c.id).where(epc.c.uri.in_(classes)).scalar_subquery()
-    # two indexed branches, not one OR: PostgreSQL cannot use an index for the OR of an
-    # equality and a subquery membership (it scanned all of event_epc)
-    named = sa.union_all(
-        sa.select(ee.c.seq).where(
-            ee.c.epc_id == sa.bindparam("epc_id", type_=sa.BigInteger),
-            ee.c.role.in_(
-                (schema.ROLE_EPC, schema.ROLE_PARENT, schema.ROLE_CHILD, schema.ROLE_OUTPUT)
-            ),
-        ),
-        sa.select(ee.c.seq).where(
-            ee.c.epc_id.in_(class_ids), ee.c.role == schema.ROLE_QUANTITY_CLASS
-        ),
-    ).subquery("named")
+_NAMED_ROLES: Final = (schema.ROLE_EPC, schema.ROLE_PARENT, schema.ROLE_CHILD, schema.ROLE_OUTPUT)
+
+
+@lru_cache(maxsize=16)
+def _persistent_sql(dialect: str, classes: int) -> str:
+    """The query of :func:`persistent_dispositions` for ``classes`` class keys, as driver SQL.
+
+    Plain SQL (:mod:`medtrace.store.dbapi`) because it runs on every verification request.
+    Two indexed branches, not one ``OR``: PostgreSQL cannot use an index for the ``OR`` of an
+    equality and a subquery membership (it scanned all of ``event_epc``).
+    """
+    m = "?" if dialect == "sqlite" else "%s"
+    if dialect == "sqlite":
+        in_classes = f"IN ({', '.join([m] * classes)})" if classes else "IN (NULL)"
+    else:
+        in_classes = "= ANY(%s::text[])"
+    roles = ", ".join(str(role) for role in _NAMED_ROLES)
     return (
-        sa.select(ev.c.event_time, ev.c.seq, pd.c.op, pd.c.disposition)
-        .distinct()
-        .select_from(named.join(ev, ev.c.seq == named.c.seq).join(pd, pd.c.seq == ev.c.seq))
-        .where(ev.c.error_declared == sa.false())
-        .order_by(ev.c.event_time, ev.c.seq)
+        "SELECT DISTINCT ev.event_time, ev.seq, pd.op, pd.disposition FROM ("  # noqa: S608
+        f"SELECT seq FROM {schema.event_epc.name} WHERE epc_id = {m} AND role IN ({roles}) "
+        f"UNION ALL SELECT seq FROM {schema.event_epc.name} WHERE epc_id IN "
+        f"(SELECT id FROM {schema.epc.name} WHERE uri {in_classes}) "
+        f"AND role = {schema.ROLE_QUANTITY_CLASS}) named "
+        f"JOIN {schema.event.name} ev ON ev.seq = named.seq "
+        f"JOIN {schema.event_persistent_disposition.name} pd ON pd.seq = ev.seq "
+        "WHERE NOT ev.error_declared ORDER BY ev.event_time, ev.seq"
     )
 
 
@@ -368,7 +368,10 @@ def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]
             classes.append(
                 canonical_epc(f"https://id.gs1.org/01/{item.gtin}/10/{quote(item.lot, safe='')}")
             )
-    rows = conn.execute(_persistent_statement(), {"epc_id": item.epc_id, "classes": classes})
+    sqlite = conn.dialect.name == "sqlite"
+    sql = _persistent_sql(conn.dialect.name, len(classes))
+    params = (item.epc_id, *classes) if sqlite else (item.epc_id, classes)
+    rows = dbapi.execute(conn, sql, params)
     in_force: set[str] = set()
     events: dict[int, tuple[set[str], set[str]]] = {}
     for _, seq, op, disposition in rows:
