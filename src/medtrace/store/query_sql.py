@@ -27,11 +27,11 @@ Ordering and keyset pagination live in :mod:`medtrace.store.pagination`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 import sqlalchemy as sa
@@ -154,8 +154,15 @@ def _seq_in(select: sa.Select[tuple[int]]) -> sa.ColumnElement[bool]:
     return event.c.seq.in_(select)
 
 
-def _in(column: sa.ColumnElement[object], values: Sequence[object]) -> sa.ColumnElement[bool]:
-    return column.in_(list(values))
+def _in(column: sa.ColumnElement[Any], values: Iterable[object]) -> sa.ColumnElement[bool]:
+    """``column IN (:p1, :p2, …)``, one bound parameter per value.
+
+    Not SQLAlchemy's "expanding" parameter: that one is rendered anew on every execution, with
+    a pass over the whole statement text, and a statement carrying an organization's
+    visibility rules (tens of kilobytes of SQL, :mod:`medtrace.store.visibility`) spent most of
+    its time there. Values are still bound, never inlined.
+    """
+    return column.in_([sa.bindparam(None, value, type_=column.type) for value in values])
 
 
 def _time_range(
@@ -173,11 +180,11 @@ def _descendants(roots: Sequence[str]) -> sa.CTE:
     """Every descendant of ``roots`` in the location hierarchy (recursive CTE)."""
     vc = vocabulary_child
     seed = sa.select(vc.c.child_id.label("id")).where(
-        vc.c.vtype.in_(_LOCATION_VTYPES), vc.c.parent_id.in_(list(roots))
+        _in(vc.c.vtype, _LOCATION_VTYPES), _in(vc.c.parent_id, roots)
     )
     tree = seed.cte("wd_location", recursive=True, nesting=True)
     below = sa.select(vc.c.child_id).join(tree, vc.c.parent_id == tree.c.id)
-    return tree.union(below.where(vc.c.vtype.in_(_LOCATION_VTYPES)))
+    return tree.union(below.where(_in(vc.c.vtype, _LOCATION_VTYPES)))
 
 
 def _location(
@@ -268,7 +275,7 @@ def _pattern_condition(pattern: EpcPattern, dialect: str) -> sa.ColumnElement[bo
     if pattern.kind is PatternKind.EPC_PATTERN and pattern.prefixes:
         exact.add(canonical_epc(pattern.uri))
         prefixes.update(digital_link_prefixes(pattern.uri))
-    options: list[sa.ColumnElement[bool]] = [epc.c.uri.in_(sorted(exact))] if exact else []
+    options: list[sa.ColumnElement[bool]] = [_in(epc.c.uri, sorted(exact))] if exact else []
     options += [_has_prefix(epc.c.uri, prefix, dialect) for prefix in sorted(prefixes)]
     return sa.or_(*options)
 
@@ -278,7 +285,7 @@ def _match(
 ) -> sa.ColumnElement[bool]:
     ids = sa.select(epc.c.id).where(sa.or_(*(_pattern_condition(p, dialect) for p in patterns)))
     return _seq_in(
-        sa.select(event_epc.c.seq).where(event_epc.c.role.in_(roles), event_epc.c.epc_id.in_(ids))
+        sa.select(event_epc.c.seq).where(_in(event_epc.c.role, roles), event_epc.c.epc_id.in_(ids))
     )
 
 
@@ -290,7 +297,7 @@ def _source_dest(kind: str, matches: Sequence[FieldMatch]) -> list[sa.ColumnElem
             sa.select(sd.c.seq).where(
                 sd.c.kind == kind,
                 sd.c.type == match.type,
-                sd.c.value.in_([canonical_epc(v) for v in match.values]),
+                _in(sd.c.value, [canonical_epc(v) for v in match.values]),
             )
         )
         for match in matches
@@ -325,10 +332,10 @@ def _equal_values(f: ExtensionFilter) -> sa.ColumnElement[bool]:
                 times.append(to_micros(parse_timestamp(value)))
             except InvalidValueError:
                 continue
-    options: list[sa.ColumnElement[bool]] = [ef.c.text_value.in_(f.values)]
+    options: list[sa.ColumnElement[bool]] = [_in(ef.c.text_value, f.values)]
     options += [ef.c.num_value == sa.literal(n, type_=DecimalNumber()) for n in numbers]
     if times:
-        options.append(ef.c.time_value.in_(times))
+        options.append(_in(ef.c.time_value, times))
     return sa.or_(*options)
 
 
@@ -392,7 +399,7 @@ def _sensor_filters(q: EventQuery) -> list[sa.ColumnElement[bool]]:
         if values:
             where.append(sa.or_(*(_in(column, values) for column in columns)))
     if q.hex_binary_values:
-        where.append(sa.func.upper(es.c.hex_binary_value).in_(q.hex_binary_values))
+        where.append(_in(sa.func.upper(es.c.hex_binary_value), q.hex_binary_values))
     if q.boolean_value is not None:
         where.append(es.c.boolean_value.is_(q.boolean_value))
     conditions = [_seq_in(sa.select(es.c.seq).where(w)) for w in where]
@@ -403,7 +410,7 @@ def _quantity(f: QuantityFilter) -> sa.ColumnElement[bool]:
     """``{EQ,GT,GE,LT,LE}_quantity[_uom]`` on quantity elements (EPCIS 2.0 §8.2.7.1)."""
     ee = event_epc
     where: list[sa.ColumnElement[bool]] = [
-        ee.c.role.in_(_CLASS_ROLES),
+        _in(ee.c.role, _CLASS_ROLES),
         ee.c.quantity.is_not(None),
     ]
     if f.uom is not None:
@@ -431,7 +438,7 @@ def _master_data(field: str, ids: sa.Select[tuple[str]]) -> sa.ColumnElement[boo
         classes = sa.select(epc.c.id).where(epc.c.uri.in_(ids))
         return _seq_in(
             sa.select(event_epc.c.seq).where(
-                event_epc.c.role.in_(_CLASS_ROLES), event_epc.c.epc_id.in_(classes)
+                _in(event_epc.c.role, _CLASS_ROLES), event_epc.c.epc_id.in_(classes)
             )
         )
     # a field that is not of a vocabulary type has no master data: nothing matches
@@ -456,7 +463,7 @@ def where_clause(query: EventQuery, dialect: str) -> list[sa.ColumnElement[bool]
         if values:
             pd = event_persistent_disposition
             c.append(
-                _seq_in(sa.select(pd.c.seq).where(pd.c.op == op, pd.c.disposition.in_(values)))
+                _seq_in(sa.select(pd.c.seq).where(pd.c.op == op, _in(pd.c.disposition, values)))
             )
     c += _location(event.c.read_point, q.read_points, q.read_points_with_descendants)
     c += _location(event.c.biz_location, q.biz_locations, q.biz_locations_with_descendants)
@@ -478,7 +485,9 @@ def where_clause(query: EventQuery, dialect: str) -> list[sa.ColumnElement[bool]
     if q.corrective_event_ids:
         ec = event_correction
         c.append(
-            _seq_in(sa.select(ec.c.seq).where(ec.c.corrective_event_id.in_(q.corrective_event_ids)))
+            _seq_in(
+                sa.select(ec.c.seq).where(_in(ec.c.corrective_event_id, q.corrective_event_ids))
+            )
         )
     for match in q.biz_transactions:
         bt = event_biz_transaction
@@ -486,7 +495,7 @@ def where_clause(query: EventQuery, dialect: str) -> list[sa.ColumnElement[bool]
             _seq_in(
                 sa.select(bt.c.seq).where(
                     bt.c.type == match.type,
-                    bt.c.value.in_([*match.values, *(canonical_epc(v) for v in match.values)]),
+                    _in(bt.c.value, [*match.values, *(canonical_epc(v) for v in match.values)]),
                 )
             )
         )
@@ -497,10 +506,10 @@ def where_clause(query: EventQuery, dialect: str) -> list[sa.ColumnElement[bool]
     c += [_extension(f) for f in q.extension_filters]
     va = vocabulary_attribute
     for has in q.has_attributes:
-        ids = sa.select(va.c.id).where(va.c.attr.in_(has.attributes))
+        ids = sa.select(va.c.id).where(_in(va.c.attr, has.attributes))
         c.append(_master_data(has.field, ids))
     for eq in q.attribute_equals:
-        ids = sa.select(va.c.id).where(va.c.attr == eq.attribute, va.c.value.in_(eq.values))
+        ids = sa.select(va.c.id).where(va.c.attr == eq.attribute, _in(va.c.value, eq.values))
         c.append(_master_data(eq.field, ids))
     return c
 

@@ -52,18 +52,20 @@ True
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from medtrace.store.custody import CustodyStep
 from medtrace.store.principal import Principal
@@ -430,6 +432,31 @@ def _render(condition: ColumnElement[bool], dialect: str) -> tuple[str, dict[str
     return f"({text})", values
 
 
+class _FixedValuesText(TextClause):
+    """SQL text whose bound values never change for the same text and values.
+
+    SQLAlchemy's cache key of a text clause lists every bound parameter, and computing it on
+    each execution cost more than the query for an organization's visibility condition (a few
+    hundred parameters). Here the cache key is the text plus a digest of the values, and the
+    parameters are left out of it: a cached compilation carries the very values it was
+    compiled with, which are these (same digest). Values stay bound parameters.
+    """
+
+    inherit_cache = False
+    _traverse_internals: ClassVar[Any] = [  # type: ignore[misc]
+        ("text", InternalTraversal.dp_string),
+        ("_values_digest", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, text: str, values: dict[str, object]) -> None:
+        super().__init__(text)
+        self._bindparams = {
+            name: sa.bindparam(name, value, unique=False) for name, value in values.items()
+        }
+        digest = hashlib.sha256(repr(sorted(values.items(), key=lambda item: item[0])).encode())
+        self._values_digest = digest.hexdigest()
+
+
 @lru_cache(maxsize=256)
 def _visible_sql(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
     """:func:`_visible_expression` rendered once to SQL text, per organization and dialect.
@@ -440,7 +467,7 @@ def _visible_sql(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
     cache sees the same SQL for every query of the organization.
     """
     text, values = _render(_visible_expression(scope, dialect), dialect)
-    return sa.and_(sa.text(text).bindparams(**values))
+    return sa.and_(_FixedValuesText(text, values))
 
 
 @lru_cache(maxsize=256)
