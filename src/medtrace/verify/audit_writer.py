@@ -36,6 +36,9 @@ from medtrace.verify.audit_spool import LOCK_WAIT_MS, AuditSpool, is_locked
 
 __all__ = ["AuditWriter", "AuditWriterStoppedError", "LoopAuditWriter", "default_spool_dir"]
 
+#: Milliseconds the event loop's writer waits for SQLite's write lock (another worker process
+#: commits its batch in well under that) before handing its batch to the thread writer.
+LOOP_LOCK_WAIT_MS: Final = 2
 #: Seconds between attempts to move spooled rows while no new request arrives.
 RETRY_SECONDS: Final = 0.1
 _STOP: Final = object()
@@ -246,9 +249,10 @@ class LoopAuditWriter:
     turn of the loop is written in one transaction at the end of that turn, on the loop's
     thread, with ``engine`` (a connection pool of its own).
 
-    It never waits for SQLite's write lock: when a capture holds it, or when ``fallback`` (the
+    It waits at most :data:`LOOP_LOCK_WAIT_MS` for SQLite's write lock (another worker
+    process committing its own batch); when a capture holds it, or when ``fallback`` (the
     thread writer) still has entries queued, in flight or spooled, the batch goes to
-    ``fallback`` instead, which waits for the lock or spools (and keeps the order).
+    ``fallback`` instead, which waits longer for the lock or spools (and keeps the order).
     """
 
     def __init__(self, engine: Engine, fallback: AuditWriter) -> None:
@@ -269,7 +273,7 @@ class LoopAuditWriter:
         batch, self._batch = self._batch, []
         if self._fallback.quiet():
             try:
-                with write_transaction(self._engine, busy_timeout_ms=0) as conn:
+                with write_transaction(self._engine, busy_timeout_ms=LOOP_LOCK_WAIT_MS) as conn:
                     record_many(conn, [entry for entry, _ in batch])
             except OperationalError as error:
                 if not is_locked(error):
