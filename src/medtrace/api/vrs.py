@@ -22,8 +22,10 @@ be one of the requester's GLNs (``403`` otherwise) and may be left out by an org
 exactly one GLN. A malformed identifier is a ``400`` problem naming the AI and the value; a GTIN
 of no organization on this responder is a ``404`` problem (see ``docs/verification.md``).
 
-Speed: the item state is read in a worker thread (a read-only transaction), the audit entry goes
-to the process's :class:`medtrace.verify.audit.AuditWriter` (group commit) and the answer is sent
+Speed: the ordinary ``GET`` request is answered by :mod:`medtrace.api.vrs_fast` before the
+framework sees it, with the functions of this module (:func:`read_link`, :func:`run`); here the
+item state is read in a worker thread (a read-only transaction), the audit entry goes to the
+process's :class:`medtrace.verify.audit_writer.AuditWriter` (group commit) and the answer is sent
 once the entry is committed; responders by GTIN are cached for a second
 (:class:`medtrace.verify.responder.ResponderCache`).
 """
@@ -67,7 +69,16 @@ from medtrace.verify.responder import (
     responder_for,
 )
 
-__all__ = ["VRS_PATH", "ScanRequest", "vrs_handlers"]
+__all__ = [
+    "VRS_PATH",
+    "Outcome",
+    "ScanRequest",
+    "raw_path",
+    "read_link",
+    "run",
+    "services_of",
+    "vrs_handlers",
+]
 
 VRS_PATH: Final = "/verify"
 _DOMAIN: Final = "https://id.gs1.org"
