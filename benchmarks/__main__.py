@@ -70,6 +70,36 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def carry_backends(result: dict[str, Any], previous: Path, backend: str | None) -> list[str]:
+    """With ``--backend``, keep the other backends' figures of the previous results file.
+
+    A workload that measures per backend (``result["backends"]``) run for one backend would
+    otherwise drop the other's figures from the results and the docs. Carried figures keep
+    their own ``date``; the command line of their run is kept beside this one's. Returns the
+    backends carried over.
+    """
+    found = result.get("backends")
+    if backend is None or not isinstance(found, dict) or not previous.exists():
+        return []
+    try:
+        old = json.loads(previous.read_text())
+    except (OSError, json.JSONDecodeError):
+        return []
+    if old.get("scale") != result.get("scale") or not isinstance(old.get("backends"), dict):
+        return []
+    carried = [name for name in old["backends"] if name not in found]
+    commands = [str(result.get("command", ""))]
+    for name in carried:
+        found[name] = old["backends"][name]
+        for part in str(old.get("command", "")).split("; "):
+            if f"--backend {name}" in part and part not in commands:
+                commands.insert(0, part)
+        if name == "postgres" and old.get("postgres_version"):
+            result["postgres_version"] = old["postgres_version"]
+    result["command"] = "; ".join(command for command in commands if command)
+    return carried
+
+
 def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     names = (
         [args.only]
@@ -100,6 +130,7 @@ def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         }
         suffix = "" if args.scale == "full" else f".{args.scale}"
         out = RESULTS_DIR / f"{name}{suffix}.json"
+        carry_backends(result, out, args.backend)
         out.write_text(json.dumps(result, indent=2) + "\n")
         section = workload.render(result)
         sys.stdout.write(section + "\n")

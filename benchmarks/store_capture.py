@@ -489,6 +489,7 @@ def verdict(value: float, target: float, *, lower_is_better: bool = False) -> st
 
 def header_lines(result: dict[str, Any], note: str) -> list[str]:
     """Date, machine, load and command."""
+    commands = "; ".join(f"`{part}`" for part in str(result.get("command", "?")).split("; "))
     machine = result.get("machine", {})
     packages = ", ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items() if v)
     return [
@@ -501,7 +502,7 @@ def header_lines(result: dict[str, Any], note: str) -> list[str]:
             f"PostgreSQL {result.get('postgres_version') or '?'}."
         ),
         "",
-        f"Command: `{result.get('command', '?')}` — scale `{result['scale']}`, {note}",
+        f"Command: {commands} — scale `{result['scale']}`, {note}",
         "",
     ]
 
