@@ -47,12 +47,14 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 from medtrace.epcis.hashing_canon import (
     CBV_WEB,
     GS1_VOC,
     canonical_bool,
+    canonical_epc,
     canonical_number,
     canonical_number_text,
     canonical_time,
@@ -178,7 +180,9 @@ def _extension(node: Extension) -> str:
 
 
 def _extensions(nodes: Iterable[Extension], out: _Out) -> None:
-    out.extend(sorted(_extension(node) for node in nodes if _hashed(node)))
+    texts = [_extension(node) for node in nodes if _hashed(node)]
+    texts.sort()
+    out.extend(texts)
 
 
 # --------------------------------------------------------------------------- field writers
@@ -215,6 +219,16 @@ def _value(key: str) -> Callable[[str, _Out], None]:
 
     def write(value: str, out: _Out) -> None:
         out.append(prefix + _value_of(value))
+
+    return write
+
+
+def _epc(key: str) -> Callable[[str, _Out], None]:
+    """A single EPC (``parentID``): mostly unique, so not worth caching."""
+    prefix = key + "="
+
+    def write(value: str, out: _Out) -> None:
+        out.append(prefix + canonical_epc(value))
 
     return write
 
@@ -257,7 +271,8 @@ def _location(key: str) -> Callable[[Location, _Out], None]:
 
     def write(location: Location, out: _Out) -> None:
         out.append(prefix + _value_of(location.id))
-        _extensions(location.extensions, out)
+        if location.extensions:
+            _extensions(location.extensions, out)
 
     return write
 
@@ -393,7 +408,7 @@ _CANONICAL_ORDER: Final[tuple[tuple[str, Callable[[Any, _Out], None]], ...]] = (
     ("event_time_zone_offset", _offset),
     ("certification_info", _certification),
     ("epc_list", _epcs("epcList")),
-    ("parent_id", _value("parentID")),
+    ("parent_id", _epc("parentID")),
     ("input_epcs", _epcs("inputEPCList")),
     ("child_epcs", _epcs("childEPCs")),
     ("quantity_list", _quantities("quantityList")),
@@ -424,7 +439,74 @@ _EVENT_TYPES: Final = (
 )
 
 
-def _plan(event_type: type[msgspec.Struct]) -> tuple[tuple[str, Callable[[Any, _Out], None]], ...]:
+#: Fields whose values repeat from event to event: a shipment's events share the time zone,
+#: action, bizStep, disposition, locations, business transactions, sources and destinations;
+#: a lot's commissioning events share the ILMD; certifications are mostly absent. Each run of
+#: them in the canonical order is written as a block, remembered per tuple of values: the
+#: written form is a pure function of them, and these fields hold strings (and structures
+#: of strings), which compare equal only when they write equally. EPCs, times, quantities
+#: (numbers: 1 == 1.0 == True) and sensor data are not remembered.
+_REPEATING: Final = frozenset(
+    {
+        "event_time_zone_offset", "certification_info", "action", "biz_step", "disposition",
+        "persistent_disposition", "read_point", "biz_location", "biz_transactions",
+        "destinations", "sources", "ilmd",
+    }
+)  # fmt: skip
+_MEMO_MAX: Final = 4096
+
+if TYPE_CHECKING:
+    _Writer = Callable[[Any, _Out], None]
+    _Memo = dict[Any, str]
+    _Step = tuple[Callable[[Any], Any], _Writer, _Memo | None]
+
+
+def _block(writers: tuple[_Writer, ...]) -> _Writer:
+    """A writer of consecutive fields, given the tuple of their values."""
+
+    def write(values: tuple[Any, ...], out: _Out) -> None:
+        for value, field_writer in zip(values, writers, strict=True):
+            if value is not None and value != ():
+                field_writer(value, out)
+
+    return write
+
+
+def _steps(plan: list[tuple[str, _Writer]]) -> tuple[_Step, ...]:
+    """Single fields (their getter and writer) and blocks of repeating fields (a getter of
+    the tuple of their values, its writer and its memo), in canonical order."""
+    steps: list[_Step] = []
+    run: list[tuple[str, _Writer]] = []
+
+    def flush() -> None:
+        if run:
+            names = tuple(name for name, _write in run)
+            write = _block(tuple(field_writer for _name, field_writer in run))
+            steps.append((attrgetter(names[0], *names[1:]), _as_tuple(write, len(names)), {}))
+            run.clear()
+
+    for attribute, write in plan:
+        if attribute in _REPEATING:
+            run.append((attribute, write))
+        else:
+            flush()
+            steps.append((attrgetter(attribute), write, None))
+    flush()
+    return tuple(steps)
+
+
+def _as_tuple(write: _Writer, size: int) -> _Writer:
+    """``write`` for a block, also when ``attrgetter`` of one name gives a bare value."""
+    if size > 1:
+        return write
+
+    def write_one(value: Any, out: _Out) -> None:
+        write((value,), out)
+
+    return write_one
+
+
+def _plan(event_type: type[msgspec.Struct]) -> tuple[_Step, ...]:
     """The canonical order restricted to the fields of ``event_type``."""
     plan = [entry for entry in _CANONICAL_ORDER if entry[0] in event_type.__struct_fields__]
     if event_type is TransactionEvent:
@@ -432,7 +514,21 @@ def _plan(event_type: type[msgspec.Struct]) -> tuple[tuple[str, Callable[[Any, _
         moved = next(entry for entry in plan if entry[0] == "biz_transactions")
         plan.remove(moved)
         plan.insert(plan.index(next(e for e in plan if e[0] == "sensor_elements")) + 1, moved)
-    return tuple(plan)
+    return _steps(plan)
+
+
+def _written(write: _Writer, value: Any, memo: _Memo) -> str:
+    """What ``write`` writes for ``value``, remembered in ``memo``."""
+    parts: _Out = []
+    write(value, parts)
+    text = "".join(parts)
+    try:
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        memo[value] = text
+    except TypeError:  # an unhashable value (a list where the model has a tuple)
+        pass
+    return text
 
 
 _PLANS: Final = {
@@ -453,10 +549,20 @@ def prehash(event: Event, *, ignore_fields: Collection[str] = ()) -> str:
     """
     event_type, plan = _PLANS[type(event)]
     out: _Out = [event_type]
-    for attribute, write in plan:
-        value = getattr(event, attribute)
-        if value is not None and value != ():
-            write(value, out)
+    for get, write, memo in plan:
+        value = get(event)
+        if memo is None:
+            if value is not None and value != ():
+                write(value, out)
+            continue
+        try:
+            text = memo.get(value)
+        except TypeError:  # unhashable
+            text = None
+        if text is None:
+            text = _written(write, value, memo)
+        if text:
+            out.append(text)
     if event.extensions:
         if ignore_fields:
             _extensions(

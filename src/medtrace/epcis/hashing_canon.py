@@ -33,9 +33,10 @@ Values that are none of these (or not well-formed GS1 identifiers) are kept as g
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, unquote
 
@@ -47,6 +48,7 @@ __all__ = [
     "GS1_VOC",
     "canonical_bool",
     "canonical_digital_link",
+    "canonical_epc",
     "canonical_epcs",
     "canonical_number",
     "canonical_number_text",
@@ -83,8 +85,14 @@ _CURIES: Final[dict[str, str]] = {
 _DL_SAFE: Final = "'~"
 
 _HALF_MS: Final = timedelta(microseconds=500)
+_YEAR4: Final = 1000
+_D2: Final = tuple(f"{n:02d}" for n in range(100))
+_MILLIS_Z: Final = tuple(f".{n:03d}Z" for n in range(1000))
+_DIGITS: Final = "0123456789"
 _SGTIN: Final = "urn:epc:id:sgtin:"
 _SGTIN_LEN: Final = len(_SGTIN)
+_SSCC: Final = "urn:epc:id:sscc:"
+_SSCC_LEN: Final = len(_SSCC)
 
 
 # --------------------------------------------------------------------------- numbers, times
@@ -139,6 +147,14 @@ def canonical_time(moment: datetime) -> str:
     >>> canonical_time(datetime(2019, 12, 31, 23, 59, 59, 999500, UTC))
     '2020-01-01T00:00:00.000Z'
     """
+    micro = moment.microsecond
+    if moment.tzinfo is UTC and not micro % 1000 and moment.year >= _YEAR4:
+        # Already UTC and in whole milliseconds (the usual case): nothing to shift or round,
+        # and the fields are written from tables (isoformat goes through printf).
+        return (
+            f"{moment.year}-{_D2[moment.month]}-{_D2[moment.day]}T{_D2[moment.hour]}:"
+            f"{_D2[moment.minute]}:{_D2[moment.second]}{_MILLIS_Z[micro // 1000]}"
+        )
     offset = moment.utcoffset()
     if offset is None:
         raise ValueError(f"expected a timezone-aware datetime, got {moment!r}")
@@ -186,10 +202,11 @@ def mod10(body: str) -> str:
     '8'
     """
     data = body.encode("ascii")
-    triple = data[-1::-2]
-    single = data[-2::-2]
-    total = 3 * (sum(triple) - 48 * len(triple)) + sum(single) - 48 * len(single)
-    return str(-total % 10)
+    size = len(data)
+    # Each digit's byte is 48 ("0") more than the digit: 48 per weight-1 digit, 3 * 48 per
+    # weight-3 digit (the last one and every second one before it) comes off the total.
+    total = 3 * sum(data[-1::-2]) + sum(data[-2::-2]) - 48 * (3 * ((size + 1) // 2) + size // 2)
+    return _DIGITS[-total % 10]
 
 
 @lru_cache(maxsize=65536)
@@ -278,6 +295,41 @@ def _sgtin(uri: str) -> str:
     if gtin is None or not dot or not serial or "." in serial:
         return uri
     return f"{DL_ROOT}/01/{gtin}/21/{_enc(serial)}"
+
+
+_SSCC_BODY: Final = 17
+
+
+def _plain_sscc(uri: str) -> str | None:
+    """Digital Link URI of ``urn:epc:id:sscc:CP.XREF`` (TDS §6.3.2) of ASCII digits only,
+    ``CP`` and ``XREF`` 17 digits together; ``None`` for anything else."""
+    company_prefix, _, reference = uri[_SSCC_LEN:].partition(".")
+    if not (company_prefix and reference and len(company_prefix) + len(reference) == _SSCC_BODY):
+        return None
+    digits = company_prefix + reference
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    body = reference[0] + company_prefix + reference[1:]
+    return f"{DL_ROOT}/00/{body}{mod10(body)}"
+
+
+def _sscc(uri: str) -> str:
+    """Fast path for ``urn:epc:id:sscc:…`` (TDS §6.3.2)."""
+    return _plain_sscc(uri) or epc_uri_to_digital_link(uri) or uri
+
+
+def canonical_epc(value: str) -> str:
+    """:func:`canonical_value` of one EPC, with a shortcut for the plain SSCC of a packing
+    event's ``parentID``.
+
+    >>> canonical_epc("urn:epc:id:sscc:0614141.1234567890")
+    'https://id.gs1.org/00/106141412345678908'
+    """
+    if value.startswith(_SSCC):
+        link = _plain_sscc(value)
+        if link is not None:
+            return link
+    return canonical_value(value)
 
 
 def _epc_class(scheme: str, parts: list[str]) -> str | None:
@@ -467,6 +519,8 @@ def canonical_value(value: str) -> str:
     if value.startswith("urn:"):
         if value.startswith(_SGTIN):
             return _sgtin(value)
+        if value.startswith(_SSCC):
+            return _sscc(value)
         if value.startswith("urn:epc:"):
             return epc_uri_to_digital_link(value) or value
         if value.startswith("urn:epcglobal:cbv:"):
@@ -526,14 +580,48 @@ def canonical_epcs(epcs: Iterable[str]) -> list[str]:
             if head is not None:
                 append(head + serial)
                 continue
+        elif epc.startswith(_SSCC):
+            link = _plain_sscc(epc)
+            if link is not None:
+                append(link)
+                continue
         append(canonical_value(epc))
     return out
 
 
-#: SGTIN URIs of one ``companyPrefix.itemReference`` with plain alphanumeric serials, one a line.
-_UNIFORM_SGTINS: Final = re.compile(
-    r"urn:epc:id:sgtin:([0-9]+\.[0-9]+)\.[A-Za-z0-9]+(?:\nurn:epc:id:sgtin:\1\.[A-Za-z0-9]+)*"
-).fullmatch
+#: ``urn:epc:id:sgtin:CP.IR.`` with ASCII digits.
+_PLAIN_SGTIN_HEAD: Final = re.compile(r"urn:epc:id:sgtin:[0-9]+\.[0-9]+\.").fullmatch
+
+
+def _one_product_serials(ordered: Sequence[str]) -> tuple[str, list[str]] | None:
+    """``(urn_head, serials)`` when every EPC of the sorted list ``ordered`` is ``urn_head +
+    serial``, ``urn_head`` being ``urn:epc:id:sgtin:CP.IR.`` (CP and IR ASCII digits) and each
+    serial one or more ASCII letters and digits (written as they are in a Digital Link, see
+    :func:`_enc`); ``None`` otherwise.
+
+    What sorts between two strings shares their common prefix, so the head is checked on the
+    first and the last EPC only; a bare head (an empty serial) would sort first.
+    """
+    first = ordered[0]
+    if not first.startswith(_SGTIN):
+        return None
+    dot = first.find(".", _SGTIN_LEN)
+    dot = first.find(".", dot + 1) if dot >= 0 else -1
+    size = dot + 1
+    urn_head = first[:size]
+    if (
+        dot < 0
+        or len(first) == size
+        or not ordered[-1].startswith(urn_head)
+        or _PLAIN_SGTIN_HEAD(urn_head) is None
+    ):
+        return None
+    serials = list(map(itemgetter(slice(size, None)), ordered))
+    text = "".join(serials)
+    # bytes.isalnum is true for ASCII letters and digits only (str.isalnum takes any script).
+    if not (text.isascii() and text.encode().isalnum()):
+        return None
+    return urn_head, serials
 
 
 def joined_canonical_epcs(epcs: Sequence[str], separator: str) -> str:
@@ -541,25 +629,20 @@ def joined_canonical_epcs(epcs: Sequence[str], separator: str) -> str:
     (the ``epcList=epc=…epc=…`` part of a CBV 2.0 §8.9 pre-hash).
 
     A list of SGTINs of one product with plain serials (a commissioning or packing event) is
-    converted as one string: the Digital Link head is the same for all, so only the serials
-    are sorted.
+    converted as a whole: the EPCs are sorted as URNs (with one common head, the order of
+    their serials and so of their Digital Link URIs), and each serial is written after the
+    one Digital Link head.
 
     >>> sgtins = ["urn:epc:id:sgtin:4012345.011111.B", "urn:epc:id:sgtin:4012345.011111.A"]
     >>> joined_canonical_epcs(sgtins, "|")
     '|https://id.gs1.org/01/04012345111118/21/A|https://id.gs1.org/01/04012345111118/21/B'
     """
-    joined = "\n".join(epcs)
-    match = _UNIFORM_SGTINS(joined)
-    if match is not None:
-        class_part = match[1]
-        head = _SGTIN_HEADS.get(class_part, "")
-        if head == "":
-            head = _sgtin_head(class_part)
+    ordered = sorted(epcs)
+    split = _one_product_serials(ordered) if ordered else None
+    if split is not None:
+        urn_head, serials = split
+        head = _sgtin_head(urn_head[_SGTIN_LEN:-1])
         if head is not None:
-            # The URN head has ':' and '.', which plain serials and line breaks do not.
-            serials = joined.replace(f"{_SGTIN}{class_part}.", "").split("\n")
-            if len(serials) == len(epcs):  # else an EPC held a line break
-                serials.sort()
-                lead = separator + head
-                return lead + lead.join(serials)
+            lead = separator + head
+            return lead + lead.join(serials)
     return separator + separator.join(sorted(canonical_epcs(epcs)))

@@ -71,6 +71,8 @@ CBV_MDA_NAMESPACE: Final = "urn:epcglobal:cbv:mda"
 """The CBV master-data namespace as the XML binding writes it (CBV 2.0 §10)."""
 
 _CBV_MDA_CONTEXT_IRI: Final = "urn:epcglobal:cbv:mda:"
+#: Member names whose expansion a context remembers (extension names repeat event by event).
+_EXPANDED_MAX: Final = 1024
 
 
 def _namespace_of(iri: str) -> str:
@@ -106,11 +108,12 @@ class JsonLdContext:
     the XML namespace ``urn:epcglobal:cbv:mda``).
     """
 
-    __slots__ = ("declared", "prefixes")
+    __slots__ = ("_expanded", "declared", "prefixes")
 
     def __init__(self, prefixes: Mapping[str, str], declared: tuple[tuple[str, str], ...]) -> None:
         self.prefixes: dict[str, str] = dict(prefixes)
         self.declared = declared
+        self._expanded: dict[str, tuple[str, str, str | None]] = {}
 
     @classmethod
     def standard(cls) -> JsonLdContext:
@@ -162,12 +165,22 @@ definitions (medtrace never fetches contexts)
                     declared.append(pair)
         return JsonLdContext(prefixes, tuple(declared))
 
+    def expanded(self, key: str) -> tuple[str, str, str | None] | None:
+        """What :meth:`expand_key` gave for ``key`` before, if it gave a namespace."""
+        return self._expanded.get(key)
+
     def expand_key(self, key: str, pointer: str) -> tuple[str, str, str | None] | None:
         """``(namespace, local name, prefix)`` of an extension member name, or ``None``.
 
         ``None`` means the key is not a CURIE or IRI (a plain term). An unknown prefix is an
         error: the extension's namespace would be lost.
         """
+        found = self._expand(key, pointer)
+        if found is not None and len(self._expanded) < _EXPANDED_MAX:
+            self._expanded[key] = found
+        return found
+
+    def _expand(self, key: str, pointer: str) -> tuple[str, str, str | None] | None:
         if _is_absolute_iri(key):
             parts = split_iri(key)
             if parts is None:

@@ -111,6 +111,7 @@ _WHAT: Final[Mapping[str, frozenset[str]]] = {
     ),
     "AssociationEvent": frozenset({"action", "parentID", "childEPCs", "childQuantityList"}),
 }  # fmt: skip
+_KNOWN: Final = {kind: _COMMON | what for kind, what in _WHAT.items()}
 _METADATA_FIELDS: Final = {
     "time": "time", "startTime": "start_time", "endTime": "end_time", "deviceID": "device_id",
     "deviceMetadata": "device_metadata", "rawData": "raw_data",
@@ -228,6 +229,85 @@ def _vocab(kind: VocabKind, value: object, pointer: str) -> str:
     return to_canonical(kind, text)
 
 
+# Readers of one member of an event object. The member's JSON pointer is only built when a
+# problem is reported: valid events (nearly all of a big document) never need it.
+
+
+def _str_of(node: Mapping[str, Any], key: str, pointer: str) -> str:
+    value = node[key]
+    return value if isinstance(value, str) else _str(value, _ptr(pointer, key))
+
+
+def _time_of(node: Mapping[str, Any], key: str, pointer: str) -> datetime:
+    value = node[key]
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            pass
+    return _time(value, _ptr(pointer, key))
+
+
+#: Time zone offsets already found valid (``±hh:mm``: a few hundred at most).
+_VALID_OFFSETS: Final[set[str]] = set()
+
+
+def _offset_of(node: Mapping[str, Any], pointer: str) -> str:
+    value = node["eventTimeZoneOffset"]
+    if isinstance(value, str):
+        if value in _VALID_OFFSETS:
+            return value
+        try:
+            offset = parse_offset(value)
+        except ValueError:
+            pass
+        else:
+            _VALID_OFFSETS.add(offset)
+            return offset
+    where = _ptr(pointer, "eventTimeZoneOffset")
+    try:
+        return parse_offset(_str(value, where))
+    except ValueError as exc:
+        raise _fail(str(exc), where) from None
+
+
+#: Canonical forms of the vocabulary values read so far, per kind (:func:`_vocab` depends on
+#: nothing else); emptied past :data:`_VOCAB_MEMO_MAX` entries.
+_VOCAB_MEMO: Final[dict[str, dict[str, str]]] = {}
+_VOCAB_MEMO_MAX: Final = 1024
+
+
+def _vocab_of(kind: VocabKind, node: Mapping[str, Any], key: str, pointer: str) -> str:
+    value = node[key]
+    memo = _VOCAB_MEMO.get(kind)
+    if memo is None:
+        memo = _VOCAB_MEMO[kind] = {}
+    if isinstance(value, str):
+        hit = memo.get(value)
+        if hit is not None:
+            return hit
+    canonical = _vocab(kind, value, _ptr(pointer, key))
+    if isinstance(value, str):
+        if len(memo) >= _VOCAB_MEMO_MAX:
+            memo.clear()
+        memo[value] = canonical
+    return canonical
+
+
+def _strs_of(node: Mapping[str, Any], key: str, pointer: str) -> tuple[str, ...]:
+    if key not in node:
+        return ()
+    value = node[key]
+    if isinstance(value, list) and all(map(_IS_STR, value)):
+        return tuple(value)
+    return _strs(value, _ptr(pointer, key))
+
+
+#: Locations that are just an id (``{"id": …}``), shared between events (they are immutable).
+_PLAIN_LOCATIONS: Final[dict[str, Location]] = {}
+_PLAIN_LOCATIONS_MAX: Final = 4096
+
+
 class _Reader:
     """One document's reading state: the namespace declarations met so far."""
 
@@ -334,6 +414,15 @@ class _Reader:
         for key, value in node.items():
             if key in skip or key.startswith("@"):
                 continue
+            if isinstance(value, str):
+                # The usual member (ILMD lot, expiry): a string under a known CURIE.
+                qname = ctx.expanded(key)
+                if qname is not None:
+                    namespace, name, prefix = qname
+                    out.append(
+                        Extension(namespace=namespace, name=name, prefix=prefix, value=value)
+                    )
+                    continue
             out.extend(self.extensions(key, value, ctx, _ptr(pointer, key)))
         return tuple(out)
 
@@ -371,6 +460,22 @@ class _Reader:
             id=_str(node["id"], _ptr(pointer, "id")),
             extensions=self.members(node, ctx, pointer, skip=frozenset({"id"})),
         )
+
+    def _location_of(
+        self, node: Mapping[str, Any], key: str, ctx: JsonLdContext, pointer: str
+    ) -> Location:
+        value = node[key]
+        if type(value) is dict and len(value) == 1:
+            ident = value.get("id")
+            if isinstance(ident, str):
+                # {"id": …} alone: what location() gives, without extensions to read.
+                location = _PLAIN_LOCATIONS.get(ident)
+                if location is None:
+                    if len(_PLAIN_LOCATIONS) >= _PLAIN_LOCATIONS_MAX:
+                        _PLAIN_LOCATIONS.clear()
+                    location = _PLAIN_LOCATIONS[ident] = Location(id=ident)
+                return location
+        return self.location(value, ctx, _ptr(pointer, key))
 
     def biz_transactions(self, value: object, pointer: str) -> tuple[BizTransaction, ...]:
         out = []
@@ -518,64 +623,70 @@ class _Reader:
     # ------------------------------------------------------------------ events
 
     def event(self, value: object, parent: JsonLdContext, pointer: str) -> Event:
-        """One event object (EPCIS 2.0 §7.4) at JSON pointer ``pointer``."""
+        """One event object (EPCIS 2.0 §7.4) at JSON pointer ``pointer``.
+
+        Members are read in a fixed order (so that of several problems the same one is
+        reported); absent members are left to the model's defaults.
+        """
         node = _obj(value, pointer)
-        ctx = self.context(parent, node, pointer)
+        ctx = self.context(parent, node, pointer) if "@context" in node else parent
         kind = node.get("type")
         if kind not in _EVENT_TYPES:
             raise _fail(
                 f"unknown event type {kind!r}, expected one of {', '.join(_EVENT_TYPES)}",
                 _ptr(pointer, "type"),
             )
-        known = _COMMON | _WHAT[kind]
         for required in ("eventTime", "eventTimeZoneOffset"):
             if required not in node:
                 raise _fail(f"{kind} without {required}", pointer)
-        get = node.get
-
-        def at(key: str) -> str:
-            return _ptr(pointer, key)
-
-        common: dict[str, Any] = {
-            "event_time": _time(node["eventTime"], at("eventTime")),
-            "event_time_zone_offset": self._offset(node["eventTimeZoneOffset"], at),
-            "event_id": _str(node["eventID"], at("eventID")) if "eventID" in node else None,
-            "record_time": _time(node["recordTime"], at("recordTime"))
-            if "recordTime" in node
-            else None,
-            "certification_info": self._certification(get("certificationInfo"), at),
-            "biz_step": _vocab("bizStep", node["bizStep"], at("bizStep"))
-            if "bizStep" in node
-            else None,
-            "disposition": (
-                _vocab("disposition", node["disposition"], at("disposition"))
-                if "disposition" in node
-                else None
-            ),
-            "biz_transactions": self.biz_transactions(
-                get("bizTransactionList", []), at("bizTransactionList")
-            ),
-            "sources": self.source_dests(get("sourceList", []), "source", at("sourceList")),
-            "destinations": self.source_dests(
-                get("destinationList", []), "destination", at("destinationList")
-            ),
-            "sensor_elements": self.sensor_elements(
-                get("sensorElementList", []), ctx, at("sensorElementList")
-            ),
-            "extensions": self.members(node, ctx, pointer, skip=known),
+        fields: dict[str, Any] = {
+            "event_time": _time_of(node, "eventTime", pointer),
+            "event_time_zone_offset": _offset_of(node, pointer),
         }
+        if "eventID" in node:
+            fields["event_id"] = _str_of(node, "eventID", pointer)
+        if "recordTime" in node:
+            fields["record_time"] = _time_of(node, "recordTime", pointer)
+        if "certificationInfo" in node:
+            fields["certification_info"] = self._certification(
+                node["certificationInfo"], lambda key: _ptr(pointer, key)
+            )
+        if "bizStep" in node:
+            fields["biz_step"] = _vocab_of("bizStep", node, "bizStep", pointer)
+        if "disposition" in node:
+            fields["disposition"] = _vocab_of("disposition", node, "disposition", pointer)
+        if "bizTransactionList" in node:
+            fields["biz_transactions"] = self.biz_transactions(
+                node["bizTransactionList"], _ptr(pointer, "bizTransactionList")
+            )
+        if "sourceList" in node:
+            fields["sources"] = self.source_dests(
+                node["sourceList"], "source", _ptr(pointer, "sourceList")
+            )
+        if "destinationList" in node:
+            fields["destinations"] = self.source_dests(
+                node["destinationList"], "destination", _ptr(pointer, "destinationList")
+            )
+        if "sensorElementList" in node:
+            fields["sensor_elements"] = self.sensor_elements(
+                node["sensorElementList"], ctx, _ptr(pointer, "sensorElementList")
+            )
+        known = _KNOWN[kind]
+        if not node.keys() <= known:
+            fields["extensions"] = self.members(node, ctx, pointer, skip=known)
         if "errorDeclaration" in node:
-            common["error_declaration"] = self.error_declaration(
-                node["errorDeclaration"], ctx, at("errorDeclaration")
+            fields["error_declaration"] = self.error_declaration(
+                node["errorDeclaration"], ctx, _ptr(pointer, "errorDeclaration")
             )
         if "persistentDisposition" in node:
-            common["persistent_disposition"] = self.persistent(
-                node["persistentDisposition"], at("persistentDisposition")
+            fields["persistent_disposition"] = self.persistent(
+                node["persistentDisposition"], _ptr(pointer, "persistentDisposition")
             )
-        for key, field in (("readPoint", "read_point"), ("bizLocation", "biz_location")):
-            if key in node:
-                common[field] = self.location(node[key], ctx, at(key))
-        return self._typed(kind, node, ctx, pointer, common)
+        if "readPoint" in node:
+            fields["read_point"] = self._location_of(node, "readPoint", ctx, pointer)
+        if "bizLocation" in node:
+            fields["biz_location"] = self._location_of(node, "bizLocation", ctx, pointer)
+        return self._typed(kind, node, ctx, pointer, fields)
 
     def _typed(
         self,
@@ -585,30 +696,27 @@ class _Reader:
         pointer: str,
         common: dict[str, Any],
     ) -> Event:
-        def at(key: str) -> str:
-            return _ptr(pointer, key)
-
-        def epcs(key: str) -> tuple[str, ...]:
-            return _strs(node.get(key, []), at(key))
-
         def quantities(key: str) -> tuple[QuantityElement, ...]:
-            return self.quantities(node.get(key, []), at(key))
+            if key not in node:
+                return ()
+            return self.quantities(node[key], _ptr(pointer, key))
 
         def optional(key: str) -> str | None:
-            return _str(node[key], at(key)) if key in node else None
+            return _str_of(node, key, pointer) if key in node else None
 
         def ilmd() -> tuple[Extension, ...]:
             if "ilmd" not in node:
                 return ()
-            ilmd_node = _obj(node["ilmd"], at("ilmd"))
-            return self.members(ilmd_node, self.context(ctx, ilmd_node, at("ilmd")), at("ilmd"))
+            where = _ptr(pointer, "ilmd")
+            ilmd_node = _obj(node["ilmd"], where)
+            return self.members(ilmd_node, self.context(ctx, ilmd_node, where), where)
 
         if kind == "TransformationEvent":
             return TransformationEvent(
                 **common,
-                input_epcs=epcs("inputEPCList"),
+                input_epcs=_strs_of(node, "inputEPCList", pointer),
                 input_quantities=quantities("inputQuantityList"),
-                output_epcs=epcs("outputEPCList"),
+                output_epcs=_strs_of(node, "outputEPCList", pointer),
                 output_quantities=quantities("outputQuantityList"),
                 transformation_id=optional("transformationID"),
                 ilmd=ilmd(),
@@ -617,12 +725,14 @@ class _Reader:
             raise _fail(f"{kind} without action", pointer)
         action = node["action"]
         if action not in ("ADD", "OBSERVE", "DELETE"):
-            raise _fail(f"expected action ADD, OBSERVE or DELETE, got {action!r}", at("action"))
+            raise _fail(
+                f"expected action ADD, OBSERVE or DELETE, got {action!r}", _ptr(pointer, "action")
+            )
         if kind == "ObjectEvent":
             return ObjectEvent(
                 **common,
                 action=action,
-                epc_list=epcs("epcList"),
+                epc_list=_strs_of(node, "epcList", pointer),
                 quantity_list=quantities("quantityList"),
                 ilmd=ilmd(),
             )
@@ -631,7 +741,7 @@ class _Reader:
                 **common,
                 action=action,
                 parent_id=optional("parentID"),
-                epc_list=epcs("epcList"),
+                epc_list=_strs_of(node, "epcList", pointer),
                 quantity_list=quantities("quantityList"),
             )
         cls = AggregationEvent if kind == "AggregationEvent" else AssociationEvent
@@ -639,7 +749,7 @@ class _Reader:
             **common,
             action=action,
             parent_id=optional("parentID"),
-            child_epcs=epcs("childEPCs"),
+            child_epcs=_strs_of(node, "childEPCs", pointer),
             child_quantities=quantities("childQuantityList"),
         )
 
@@ -888,6 +998,6 @@ def iter_jsonld_events(source: IO[bytes], *, max_events: int | None = None) -> I
         for index, item in enumerate(_IJSON.items(source, path, use_float=False)):
             if max_events is not None and index >= max_events:
                 raise DocumentTooLargeError(f"document has more than {max_events} events")
-            yield reader.event(item, ctx, _ptr(pointer, index))
+            yield reader.event(item, ctx, f"{pointer}/{index}")
     except _IJSON.JSONError as exc:
         raise EpcisDocumentError(f"not well-formed JSON: {exc}") from None

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from medtrace.epcis.model import DocumentKind, EPCISDocument, Event
-from medtrace.epcis.validate_core import Problem, Severity, Sink, Syntax, event_base
+from medtrace.epcis.validate_core import Problem, Severity, Sink, Syntax
 from medtrace.epcis.validate_rules import RULES, check_event
 
 __all__ = [
@@ -62,7 +62,7 @@ def validate_event(
     says whether the event sits in a capture or a query document; ``schema_version`` 1.x
     tolerates unqualified EPCIS 1.2 ``##local`` extension elements (warning only).
     """
-    sink = Sink(index=index, syntax=syntax, base=event_base(index, syntax, kind))
+    sink = Sink(index=index, syntax=syntax, kind=kind)
     check_event(sink, event, legacy=is_legacy_version(schema_version))
     return sink.problems
 

@@ -116,15 +116,35 @@ def event_base(index: int | None, syntax: Syntax, kind: DocumentKind = "document
 
 
 class Sink:
-    """Collects the problems of one event, rendering locations in one syntax."""
+    """Collects the problems of one event, rendering locations in one syntax.
 
-    __slots__ = ("base", "index", "problems", "syntax")
+    ``base`` is the event's location (see :func:`event_base`); when not given it is worked
+    out from ``index``, ``syntax`` and ``kind`` for the first problem (a valid event, the
+    usual case, never needs it).
+    """
 
-    def __init__(self, *, index: int | None, syntax: Syntax, base: str) -> None:
+    __slots__ = ("_base", "index", "kind", "problems", "syntax")
+
+    def __init__(
+        self,
+        *,
+        index: int | None,
+        syntax: Syntax,
+        base: str | None = None,
+        kind: DocumentKind = "document",
+    ) -> None:
         self.index = index
         self.syntax: Syntax = syntax
-        self.base = base
+        self.kind: DocumentKind = kind
+        self._base = base
         self.problems: list[Problem] = []
+
+    @property
+    def base(self) -> str:
+        """The location of the event the problems belong to."""
+        if self._base is None:
+            self._base = event_base(self.index, self.syntax, self.kind)
+        return self._base
 
     def add(
         self,

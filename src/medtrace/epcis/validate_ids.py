@@ -102,6 +102,14 @@ _FAST_EPC: Final = (
 _fast_instance_epc: Final = re.compile(_FAST_EPC).fullmatch
 #: Several of them, one a line (none of them holds a line break).
 _fast_instance_epc_lines: Final = re.compile(rf"{_FAST_EPC}(?:\n{_FAST_EPC})*").fullmatch
+#: Well-formed SGTINs of one ``companyPrefix.itemReference`` (the EPC list of a commissioning
+#: or packing event), one a line: the class part is matched once, then back-referenced, and
+#: the serials are 1 to 20 ASCII letters, digits or "_" (set-82 characters, TDS §5).
+_SGTIN_HEAD: Final = "urn:epc:id:sgtin:"
+_one_product_lines: Final = re.compile(
+    rf"{_SGTIN_HEAD}({_numeric_pair(13)})\.\w{{1,20}}(?:\n{_SGTIN_HEAD}\1\.\w{{1,20}})*",
+    re.ASCII,
+).fullmatch
 
 
 def fast_valid_instance_epcs(values: Iterable[str]) -> bool:
@@ -117,9 +125,16 @@ def fast_valid_instance_epcs(values: Iterable[str]) -> bool:
     values = tuple(values)
     if not values:
         return True
+    joined = "\n".join(values)
+    # Lines of one product: one per value unless a value holds a line break.
+    if (
+        values[0].startswith(_SGTIN_HEAD)
+        and _one_product_lines(joined) is not None
+        and "\n" not in "".join(values)
+    ):
+        return True
     # One match over the lines is cheaper than one per value; a value holding a line break
     # would make an extra line (and no line may be empty), hence the count.
-    joined = "\n".join(values)
     return joined.count("\n") == len(values) - 1 and _fast_instance_epc_lines(joined) is not None
 
 

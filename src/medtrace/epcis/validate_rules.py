@@ -21,6 +21,7 @@ from medtrace.epcis.model import (
     AssociationEvent,
     EPCISEvent,
     Event,
+    Location,
     ObjectEvent,
     SourceDest,
     TransactionEvent,
@@ -45,6 +46,7 @@ from medtrace.epcis.validate_values import (
     check_vocab,
     report_id,
 )
+from medtrace.epcis.vocab import is_standard
 
 __all__ = ["RULES", "check_event"]
 
@@ -105,6 +107,22 @@ RULES: Final[dict[str, str]] = {
 
 # --------------------------------------------------------------------------- common fields
 
+#: The event itself (locations are immutable: shared).
+_ROOT: Final = Loc()
+#: Values already found valid, so that the next event repeating them (every event of a
+#: shipment has the same time zone and locations) skips the check. Only values whose check
+#: depends on nothing but the value are remembered; each set is emptied when it grows past
+#: :data:`_MEMO_MAX`.
+_VALID_OFFSETS: Final[set[str]] = set()
+_VALID_LOCATIONS: Final[set[str]] = set()
+_MEMO_MAX: Final = 4096
+
+
+def _remember(memo: set[str], value: str) -> None:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo.add(value)
+
 
 @lru_cache(maxsize=256)
 def _at(*names: str) -> Loc:
@@ -126,24 +144,30 @@ def _check_source_dest(sink: Sink, loc: Loc, entries: Sequence[SourceDest], kind
 def _check_when(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
     """Fields common to all event types (EPCIS 2.0 §7.4.1): times, time zone, eventID,
     certificationInfo and the error declaration (§7.4.1.2)."""
-    root = Loc()
     offset = event.event_time_zone_offset
-    if OFFSET.match(offset) is None:
-        sink.add(
-            _at("eventTimeZoneOffset"),
-            "time.timezone-offset",
-            f"eventTimeZoneOffset {offset!r} is not ±hh:mm between -14:00 and +14:00",
-            offset,
-        )
-    check_time(sink, _at("eventTime"), event.event_time)
-    check_time(sink, _at("recordTime"), event.record_time)
+    if offset not in _VALID_OFFSETS:
+        if OFFSET.match(offset) is None:
+            sink.add(
+                _at("eventTimeZoneOffset"),
+                "time.timezone-offset",
+                f"eventTimeZoneOffset {offset!r} is not ±hh:mm between -14:00 and +14:00",
+                offset,
+            )
+        else:
+            _remember(_VALID_OFFSETS, offset)
+    moment = event.event_time
+    if moment is not None and moment.utcoffset() is None:
+        check_time(sink, _at("eventTime"), moment)
+    recorded = event.record_time
+    if recorded is not None and recorded.utcoffset() is None:
+        check_time(sink, _at("recordTime"), recorded)
     if event.event_id is not None:
         problem = check_event_id(event.event_id)
         if problem is not None:
             sink.add(_at("eventID"), "event.id", problem, event.event_id)
     for index, cert in enumerate(event.certification_info):
         if not is_absolute_uri(cert):
-            here = root.item("certificationInfo", None, "certificationInfo", index)
+            here = _ROOT.item("certificationInfo", None, "certificationInfo", index)
             sink.add(
                 here,
                 "event.certification-info",
@@ -166,37 +190,53 @@ def _check_when(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
         check_extensions(sink, here, declaration.extensions, legacy=legacy)
 
 
+def _check_location(sink: Sink, name: str, location: Location, *, legacy: bool) -> None:
+    """A readPoint or bizLocation (EPCIS 2.0 §7.3.4): its id and user extensions."""
+    ident = location.id
+    if ident not in _VALID_LOCATIONS:
+        problem = check_location(ident)
+        if problem is None:
+            _remember(_VALID_LOCATIONS, ident)
+        else:
+            report_id(sink, _at(name, "id"), "identifier.location", problem, ident)
+    if location.extensions:
+        check_extensions(sink, _at(name), location.extensions, legacy=legacy)
+
+
 def _check_why_where(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
     """The why and where dimensions (EPCIS 2.0 §7.3.4, §7.3.5), sensor data (§7.3.7) and
     event-level user extensions (§7.3.2)."""
-    root = Loc()
-    if event.biz_step is not None:
-        check_vocab(sink, _at("bizStep"), "bizStep", event.biz_step)
-    if event.disposition is not None:
-        check_vocab(sink, _at("disposition"), "disposition", event.disposition)
+    value = event.biz_step
+    if value is not None and not is_standard("bizStep", value):
+        check_vocab(sink, _at("bizStep"), "bizStep", value)
+    value = event.disposition
+    if value is not None and not is_standard("disposition", value):
+        check_vocab(sink, _at("disposition"), "disposition", value)
     persistent = event.persistent_disposition
     if persistent is not None:
         here = _at("persistentDisposition")
         for name, values in (("set", persistent.set), ("unset", persistent.unset)):
             for index, value in enumerate(values):
                 check_vocab(sink, here.item(name, None, name, index), "disposition", value)
-    for name, location in (("readPoint", event.read_point), ("bizLocation", event.biz_location)):
-        if location is not None:
-            here = _at(name, "id")
-            report_id(sink, here, "identifier.location", check_location(location.id), location.id)
-            check_extensions(sink, _at(name), location.extensions, legacy=legacy)
+    if event.read_point is not None:
+        _check_location(sink, "readPoint", event.read_point, legacy=legacy)
+    if event.biz_location is not None:
+        _check_location(sink, "bizLocation", event.biz_location, legacy=legacy)
     for index, transaction in enumerate(event.biz_transactions):
-        here = root.item("bizTransactionList", "bizTransactionList", "bizTransaction", index)
+        here = _ROOT.item("bizTransactionList", "bizTransactionList", "bizTransaction", index)
         if transaction.type is not None:
             check_vocab(sink, here.attr("type"), "bizTransactionType", transaction.type)
         found = check_any_identifier(transaction.value, "bizTransaction")
         report_id(sink, here.value("bizTransaction"), "identifier.uri", found, transaction.value)
-    _check_source_dest(sink, root, event.sources, "source")
-    _check_source_dest(sink, root, event.destinations, "destination")
+    if event.sources:
+        _check_source_dest(sink, _ROOT, event.sources, "source")
+    if event.destinations:
+        _check_source_dest(sink, _ROOT, event.destinations, "destination")
     for index, element in enumerate(event.sensor_elements):
-        here = root.item("sensorElementList", "sensorElementList", "sensorElement", index)
+        here = _ROOT.item("sensorElementList", "sensorElementList", "sensorElement", index)
         check_sensor_element(sink, here, element, legacy=legacy)
-    check_extensions(sink, root, event.extensions, legacy=legacy)
+    if event.extensions:
+        check_extensions(sink, _ROOT, event.extensions, legacy=legacy)
 
 
 # --------------------------------------------------------------------------- event types
@@ -204,9 +244,10 @@ def _check_why_where(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
 
 def _check_object(sink: Sink, event: ObjectEvent, *, legacy: bool) -> None:
     """ObjectEvent (EPCIS 2.0 §7.4.2)."""
-    root = Loc()
+    root = _ROOT
     check_epcs(sink, root, event.epc_list, "epcList")
-    check_quantities(sink, root, event.quantity_list, "quantityList")
+    if event.quantity_list:
+        check_quantities(sink, root, event.quantity_list, "quantityList")
     sensed = bool(event.sensor_elements) and event.read_point is not None
     if not event.epc_list and not event.quantity_list and not sensed:
         sink.add(
@@ -230,7 +271,7 @@ def _check_parent_children(
     sink: Sink, event: AggregationEvent | AssociationEvent, kind: str, *, parent_always: bool
 ) -> None:
     """AggregationEvent (EPCIS 2.0 §7.4.3) / AssociationEvent (§7.4.7): parent and children."""
-    root = Loc()
+    root = _ROOT
     if event.parent_id is None:
         if parent_always or event.action != "OBSERVE":
             when = "" if parent_always else f" when action is {event.action}"
@@ -241,9 +282,11 @@ def _check_parent_children(
             )
     else:
         problem = check_instance_epc(event.parent_id)
-        report_id(sink, _at("parentID"), "identifier.epc", problem, event.parent_id)
+        if problem is not None:
+            report_id(sink, _at("parentID"), "identifier.epc", problem, event.parent_id)
     check_epcs(sink, root, event.child_epcs, "childEPCs")
-    check_quantities(sink, root, event.child_quantities, "childQuantityList")
+    if event.child_quantities:
+        check_quantities(sink, root, event.child_quantities, "childQuantityList")
     if not event.child_epcs and not event.child_quantities and event.action != "DELETE":
         sink.add(
             root,
@@ -255,7 +298,7 @@ def _check_parent_children(
 
 def _check_transaction(sink: Sink, event: TransactionEvent) -> None:
     """TransactionEvent (EPCIS 2.0 §7.4.5)."""
-    root = Loc()
+    root = _ROOT
     if not event.biz_transactions:
         sink.add(
             _at("bizTransactionList"),
@@ -278,7 +321,7 @@ def _check_transaction(sink: Sink, event: TransactionEvent) -> None:
 
 def _check_transformation(sink: Sink, event: TransformationEvent, *, legacy: bool) -> None:
     """TransformationEvent (EPCIS 2.0 §7.4.6)."""
-    root = Loc()
+    root = _ROOT
     check_epcs(sink, root, event.input_epcs, "inputEPCList")
     check_quantities(sink, root, event.input_quantities, "inputQuantityList")
     check_epcs(sink, root, event.output_epcs, "outputEPCList")

@@ -63,6 +63,9 @@ _RESERVED_NAMESPACES: Final = (
     "urn:epcglobal:epcis-masterdata:",
     "https://ref.gs1.org/epcis/",
 )
+#: Extension namespaces found acceptable (the check depends on the namespace alone).
+_VALID_NAMESPACES: Final[set[str]] = set()
+_VALID_NAMESPACES_MAX: Final = 1024
 _VOCAB: Final[dict[VocabKind, tuple[str, str]]] = {
     "bizStep": ("cbv.biz-step", "business step (CBV 2.0 §7.1)"),
     "disposition": ("cbv.disposition", "disposition (CBV 2.0 §7.2)"),
@@ -218,8 +221,9 @@ def check_extensions(
     namespace URI that is not an EPCIS namespace. ``legacy`` (EPCIS 1.x) makes an unqualified
     element (kept from a 1.2 ``##local`` extension point) a warning instead of an error."""
     for ext in extensions:
-        key = _ext_key(ext)
-        here = loc.field(key)
+        if ext.namespace in _VALID_NAMESPACES:
+            continue
+        here = loc.field(_ext_key(ext))
         if not ext.namespace:
             sink.add(
                 here,
@@ -244,6 +248,10 @@ def check_extensions(
                 "user extensions need a namespace of their own",
                 ext.namespace,
             )
+        else:
+            if len(_VALID_NAMESPACES) >= _VALID_NAMESPACES_MAX:
+                _VALID_NAMESPACES.clear()
+            _VALID_NAMESPACES.add(ext.namespace)
 
 
 # --------------------------------------------------------------------------- sensors

@@ -229,4 +229,6 @@ def is_standard(kind: VocabKind, value: str) -> bool:
     >>> is_standard("bizStep", "urn:epcglobal:cbv:bizstep:teleporting")
     False
     """
-    return to_canonical(kind, value) in _STANDARD_CANON[kind]
+    # Every spelling of a standard value is a key of its kind's table (and nothing else is:
+    # to_canonical only rewrites prefixes, and prefix + standard word is itself a key).
+    return value in _CANONICAL[kind]

@@ -115,8 +115,11 @@ def _convert(parse: Callable[[str], Any], el: Element) -> Any:
 def _epc_list(el: Element) -> tuple[str, ...]:
     # Fast path: every child an unqualified <epc> with text (one C-level filtered pass).
     texts = [child.text for child in el.iterchildren("epc")]
-    if len(texts) == len(el) and None not in texts:
-        epcs = tuple(map(str.strip, texts))  # type: ignore[arg-type]
+    if len(texts) == len(el):
+        try:
+            epcs = tuple(map(str.strip, texts))  # type: ignore[arg-type]
+        except TypeError:  # an <epc> without text (None)
+            return _epc_list_checked(el)
         if all(epcs):
             return epcs
     return _epc_list_checked(el)
@@ -228,7 +231,27 @@ def collect_extensions(el: Element, *, in_extension: bool = False) -> list[Exten
 # --------------------------------------------------------------------------- structures
 
 
+#: Locations that are just an ``<id>``, shared between events (they are immutable).
+_PLAIN_LOCATIONS: Final[dict[str, Location]] = {}
+_PLAIN_LOCATIONS_MAX: Final = 4096
+
+
 def _location(el: Element) -> Location:
+    if len(el) == 1:
+        child = el[0]
+        if child.tag == "id" and not len(child):
+            text = child.text
+            if text is not None and (text := text.strip()):
+                location = _PLAIN_LOCATIONS.get(text)
+                if location is None:
+                    if len(_PLAIN_LOCATIONS) >= _PLAIN_LOCATIONS_MAX:
+                        _PLAIN_LOCATIONS.clear()
+                    location = _PLAIN_LOCATIONS[text] = Location(id=text)
+                return location
+    return _location_checked(el)
+
+
+def _location_checked(el: Element) -> Location:
     loc_id: str | None = None
     extensions: list[Extension] = []
     for child in el:
@@ -413,12 +436,21 @@ def _datetime_of(el: Element) -> Any:
         raise XmlValueProblem(str(exc), el) from None
 
 
+#: Time zone offsets already found valid (``±hh:mm``: a few hundred at most).
+_VALID_OFFSETS: Final[set[str]] = set()
+
+
 def _offset_of(el: Element) -> str:
     t = el.text
+    text = t.strip() if t else ""
+    if text in _VALID_OFFSETS:
+        return text
     try:
-        return parse_offset(t.strip() if t else "")
+        offset = parse_offset(text)
     except ValueError as exc:
         raise XmlValueProblem(str(exc), el) from None
+    _VALID_OFFSETS.add(offset)
+    return offset
 
 
 def _action_of(el: Element) -> str:
