@@ -58,6 +58,7 @@ from medtrace.epcis.model import (
     Vocabulary,
     VocabularyAttribute,
     VocabularyElement,
+    plain_location,
 )
 from medtrace.epcis.vocab import VocabKind, is_standard, to_canonical
 from medtrace.epcis.xml_names import XSI_NS
@@ -303,11 +304,6 @@ def _strs_of(node: Mapping[str, Any], key: str, pointer: str) -> tuple[str, ...]
     return _strs(value, _ptr(pointer, key))
 
 
-#: Locations that are just an id (``{"id": …}``), shared between events (they are immutable).
-_PLAIN_LOCATIONS: Final[dict[str, Location]] = {}
-_PLAIN_LOCATIONS_MAX: Final = 4096
-
-
 class _Reader:
     """One document's reading state: the namespace declarations met so far."""
 
@@ -469,12 +465,7 @@ class _Reader:
             ident = value.get("id")
             if isinstance(ident, str):
                 # {"id": …} alone: what location() gives, without extensions to read.
-                location = _PLAIN_LOCATIONS.get(ident)
-                if location is None:
-                    if len(_PLAIN_LOCATIONS) >= _PLAIN_LOCATIONS_MAX:
-                        _PLAIN_LOCATIONS.clear()
-                    location = _PLAIN_LOCATIONS[ident] = Location(id=ident)
-                return location
+                return plain_location(ident)
         return self.location(value, ctx, _ptr(pointer, key))
 
     def biz_transactions(self, value: object, pointer: str) -> tuple[BizTransaction, ...]:

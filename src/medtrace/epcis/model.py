@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 import msgspec
 
@@ -77,6 +77,7 @@ __all__ = [
     "Vocabulary",
     "VocabularyAttribute",
     "VocabularyElement",
+    "plain_location",
 ]
 
 Action: TypeAlias = Literal["ADD", "OBSERVE", "DELETE"]
@@ -131,6 +132,23 @@ class Location(msgspec.Struct, frozen=True, kw_only=True):
 
     id: str
     extensions: tuple[Extension, ...] = ()
+
+
+#: Locations that are just an id, shared between events by :func:`plain_location`.
+_PLAIN_LOCATIONS: Final[dict[str, Location]] = {}
+_PLAIN_LOCATIONS_MAX: Final = 4096
+
+
+def plain_location(ident: str) -> Location:
+    """``Location(id=ident)`` without extensions, one shared object per id (it is immutable):
+    a shipment's events name the same few locations again and again. Bounded (emptied when
+    full)."""
+    location = _PLAIN_LOCATIONS.get(ident)
+    if location is None:
+        if len(_PLAIN_LOCATIONS) >= _PLAIN_LOCATIONS_MAX:
+            _PLAIN_LOCATIONS.clear()
+        location = _PLAIN_LOCATIONS[ident] = Location(id=ident)
+    return location
 
 
 class BizTransaction(msgspec.Struct, frozen=True, kw_only=True):

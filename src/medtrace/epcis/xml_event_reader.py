@@ -42,6 +42,7 @@ from medtrace.epcis.model import (
     SourceDest,
     TransactionEvent,
     TransformationEvent,
+    plain_location,
 )
 from medtrace.epcis.vocab import to_canonical
 from medtrace.epcis.xml_names import EPCIS_NAMESPACES, XSI_NS, split_tag, tag_variants
@@ -231,23 +232,13 @@ def collect_extensions(el: Element, *, in_extension: bool = False) -> list[Exten
 # --------------------------------------------------------------------------- structures
 
 
-#: Locations that are just an ``<id>``, shared between events (they are immutable).
-_PLAIN_LOCATIONS: Final[dict[str, Location]] = {}
-_PLAIN_LOCATIONS_MAX: Final = 4096
-
-
 def _location(el: Element) -> Location:
     if len(el) == 1:
         child = el[0]
         if child.tag == "id" and not len(child):
             text = child.text
             if text is not None and (text := text.strip()):
-                location = _PLAIN_LOCATIONS.get(text)
-                if location is None:
-                    if len(_PLAIN_LOCATIONS) >= _PLAIN_LOCATIONS_MAX:
-                        _PLAIN_LOCATIONS.clear()
-                    location = _PLAIN_LOCATIONS[text] = Location(id=text)
-                return location
+                return plain_location(text)
     return _location_checked(el)
 
 
