@@ -100,12 +100,11 @@ class FastVerify:
                 )
             if not isinstance(outcome.result, VerificationResponse):
                 return False  # refused: the application answers (and records) it
-            if outcome.entry is None:
-                pass
-            elif services.loop_writer is not None:
-                await services.loop_writer.write(outcome.entry)
-            else:
-                await services.writer.submit_async(outcome.entry)
+            if outcome.entry is not None:  # checkConnectivity answers have no audit row
+                if services.loop_writer is not None:
+                    await services.loop_writer.write(outcome.entry)
+                else:
+                    await services.writer.submit_async(outcome.entry)
         except Exception:  # noqa: BLE001 - nothing was written: the application serves it all
             return False
         body = _ENCODER.encode(outcome.result)
