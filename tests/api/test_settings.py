@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 from tests.api.test_serve import cli
 from typer.testing import CliRunner
 
+from medtrace.api import app as app_module
 from medtrace.api.app import app_factory
 from medtrace.api.settings import ENV_VARS, ApiSettings, SettingsError
 from medtrace.api.subscription_worker import DeliverySettings
@@ -125,12 +127,25 @@ def test_the_service_reads_them_from_the_environment(
     monkeypatch.setenv("MEDTRACE_DB", str(tmp_path / "env.sqlite"))
     monkeypatch.setenv("MEDTRACE_SUBSCRIPTION_POLL", "0.25")
     monkeypatch.setenv("MEDTRACE_SUBSCRIPTION_WORKER", "no")
+    frozen: list[bool] = []
+    monkeypatch.setattr(app_module, "freeze_heap", lambda: frozen.append(True))
     app = app_factory()
     try:
         settings: ApiSettings = app.state.settings
         assert (settings.subscription_poll_seconds, settings.subscription_worker) == (0.25, False)
+        assert frozen == [True]  # a serving worker freezes its heap once the app is built
     finally:
         app.state.repository.close()
+
+
+def test_freeze_heap_exempts_the_live_heap_from_the_cyclic_collector() -> None:
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        app_module.freeze_heap()
+        assert gc.get_freeze_count() > 1000  # modules, classes, functions of the service
+    finally:
+        gc.unfreeze()  # the test process goes on collecting as before
 
 
 def test_serve_refuses_to_start_with_a_bad_value(

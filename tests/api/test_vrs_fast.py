@@ -222,6 +222,6 @@ def test_a_key_not_yet_seen_and_a_missing_credential_go_to_the_application(
 def test_sqlite_answers_on_the_loop_and_postgres_in_a_worker_thread(served: Served) -> None:
     services = services_of(served.app.state)
     if served.repo.engine.dialect.name == "sqlite":
-        assert services.reader is not None and services.loop_writer is not None
+        assert services.held is not None and services.loop_writer is not None
     else:
-        assert services.reader is None and services.loop_writer is None
+        assert services.held is None and services.loop_writer is None

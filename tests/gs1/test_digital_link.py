@@ -247,3 +247,18 @@ def test_element_string_round_trip(link: DigitalLink) -> None:
     again = DigitalLink.from_message(parse(format_raw(message)))
     assert again.canonical() == link.canonical()
     assert again.to_message().as_dict() == message.as_dict()
+
+
+@given(links())
+def test_from_path_reads_what_parse_reads(link: DigitalLink) -> None:
+    uri = link.to_uri("https://example.com/resolver")
+    _, _, rest = uri.partition("https://example.com")
+    path, _, query = rest.partition("?")
+    assert DigitalLink.from_path(path, query) == DigitalLink.parse(uri) == link
+
+
+def test_from_path_names_the_link_in_its_errors() -> None:
+    with pytest.raises(Gs1SyntaxError, match=r"'https://id\.gs1\.org/x/y\?a=b' has no GS1"):
+        DigitalLink.from_path("/x/y", "a=b")
+    with pytest.raises(Gs1SyntaxError, match="'/x/y' has no GS1"):
+        DigitalLink.from_path("/x/y", uri="/x/y")

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from medtrace.gs1.gtin import Gtin
 from medtrace.store import schema
+from medtrace.store.held import HeldConnection
 from medtrace.store.principal import Role
 from medtrace.store.repository import Repository
 from medtrace.store.tenancy import create_organization
@@ -22,6 +23,7 @@ from medtrace.verify import audit
 from medtrace.verify.audit import VerificationRecord
 from medtrace.verify.audit_spool import AuditSpool
 from medtrace.verify.audit_writer import (
+    LOOP_LOCK_WAIT_MS,
     AuditWriter,
     AuditWriterStoppedError,
     LoopAuditWriter,
@@ -186,11 +188,16 @@ def test_postgres_and_memory_stores_have_no_spool(db_url: str) -> None:
 # --------------------------------------------------------------------------- on the event loop
 
 
+def held(repo: Repository) -> HeldConnection:
+    """The loop's own connection, as the service makes it."""
+    return HeldConnection(repo.engine, busy_timeout_ms=LOOP_LOCK_WAIT_MS)
+
+
 def test_loop_writer_commits_a_turn_of_the_loop_in_one_batch(sqlite_repo: Repository) -> None:
     fallback = AuditWriter(sqlite_repo.engine)
     fallback.write(entry("first"))  # the thread writer has started and found no orphans
     assert fallback.quiet()
-    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+    loop_writer = LoopAuditWriter(held(sqlite_repo), fallback)
     serials = [f"L{i:03d}" for i in range(40)]
 
     async def main() -> list[bool]:
@@ -215,7 +222,7 @@ def test_loop_writer_hands_over_to_the_thread_writer_while_the_lock_is_held(
 ) -> None:
     fallback = AuditWriter(sqlite_repo.engine)
     fallback.write(entry("first"))
-    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+    loop_writer = LoopAuditWriter(held(sqlite_repo), fallback)
     holder = sqlite3.connect(str(sqlite_repo.engine.url.database), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # a capture holds the write lock
     try:
@@ -253,7 +260,7 @@ def test_loop_writer_waits_for_orphaned_spools_to_be_moved_first(sqlite_repo: Re
     left.close()
     fallback = AuditWriter(sqlite_repo.engine)
     assert not fallback.quiet()  # its thread has not looked for orphans yet
-    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+    loop_writer = LoopAuditWriter(held(sqlite_repo), fallback)
 
     async def main() -> None:
         await loop_writer.write(entry("new"))
@@ -266,7 +273,7 @@ def test_loop_writer_waits_for_orphaned_spools_to_be_moved_first(sqlite_repo: Re
 def test_loop_writer_fails_every_request_of_a_failed_batch(sqlite_repo: Repository) -> None:
     fallback = AuditWriter(sqlite_repo.engine)
     fallback.write(entry("first"))
-    loop_writer = LoopAuditWriter(sqlite_repo.engine, fallback)
+    loop_writer = LoopAuditWriter(held(sqlite_repo), fallback)
 
     async def main() -> list[BaseException | None]:
         results = await asyncio.gather(

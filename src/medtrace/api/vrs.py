@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 from urllib.parse import quote
 
 import anyio
@@ -43,7 +45,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from medtrace.api import common
 from medtrace.api.errors import ApiError
@@ -53,9 +55,15 @@ from medtrace.gs1.element_string import Gs1Message
 from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.keys import Gln
 from medtrace.store.engine import create_store_engine
+from medtrace.store.held import HeldConnection
 from medtrace.store.principal import Principal
 from medtrace.verify.audit import VerificationRecord
-from medtrace.verify.audit_writer import AuditWriter, LoopAuditWriter, default_spool_dir
+from medtrace.verify.audit_writer import (
+    LOOP_LOCK_WAIT_MS,
+    AuditWriter,
+    LoopAuditWriter,
+    default_spool_dir,
+)
 from medtrace.verify.responder import (
     CHECK_CONNECTIVITY,
     VERIFICATION_SERVICE,
@@ -71,6 +79,7 @@ from medtrace.verify.responder import (
 
 __all__ = [
     "VRS_PATH",
+    "Connect",
     "Outcome",
     "ScanRequest",
     "raw_path",
@@ -81,8 +90,11 @@ __all__ = [
 ]
 
 VRS_PATH: Final = "/verify"
-_DOMAIN: Final = "https://id.gs1.org"
 _TAGS: Final = ["Verification (DSCSA VRS)"]
+
+Connect: TypeAlias = Callable[[], AbstractContextManager[Connection]]
+"""Where :func:`run` reads: ``engine.connect`` (a worker thread) or
+:meth:`medtrace.store.held.HeldConnection.read` (the event loop's thread on SQLite)."""
 
 
 class ScanRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -132,15 +144,18 @@ class Outcome:
 class _Services:
     """Per-application helpers of the responder (created on first use).
 
-    ``reader`` (SQLite files only) is an engine of its own for the reads and audit commits
-    that :mod:`medtrace.api.vrs_fast` makes on the event loop's thread (``loop_writer``): a
-    lookup in an embedded database costs less than handing it to a worker thread, and a pool of
-    its own means the loop never waits for a connection that the worker threads hold.
+    ``held`` (SQLite files only) is the connection, of an engine of its own (``reader``),
+    that :mod:`medtrace.api.vrs_fast` reads and commits audit rows with (``loop_writer``) on
+    the event loop's thread: a lookup in an embedded database costs less than handing it to a
+    worker thread, a connection of its own means the loop never waits for one that the worker
+    threads hold, and a held one skips the pool's checkout and check-in on every request. It
+    waits at most :data:`~medtrace.verify.audit_writer.LOOP_LOCK_WAIT_MS` for a lock.
     """
 
     writer: AuditWriter
     responders: ResponderCache
     reader: Engine | None
+    held: HeldConnection | None
     loop_writer: LoopAuditWriter | None
 
 
@@ -158,16 +173,18 @@ def services_of(state: Any) -> _Services:
         if not isinstance(found, _Services):
             engine: Engine = state["repository"].engine
             writer = AuditWriter(engine)
-            reader = loop_writer = None
+            reader = held = loop_writer = None
             if default_spool_dir(engine) is not None:  # a SQLite file, not :memory:
                 reader = create_store_engine(
-                    engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=4
+                    engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0
                 )
-                loop_writer = LoopAuditWriter(reader, writer)
+                held = HeldConnection(reader, busy_timeout_ms=LOOP_LOCK_WAIT_MS)
+                loop_writer = LoopAuditWriter(held, writer)
             found = _Services(
                 writer=writer,
                 responders=ResponderCache(),
                 reader=reader,
+                held=held,
                 loop_writer=loop_writer,
             )
             state[_STATE_KEY] = found
@@ -184,23 +201,25 @@ def stop_services(state: Any) -> None:
     found = state.get(_STATE_KEY)
     if isinstance(found, _Services):
         found.writer.stop()
+        if found.held is not None:
+            found.held.close()
         if found.reader is not None:
             found.reader.dispose()
 
 
 def run(
-    engine: Engine,
+    connect: Connect,
     principal: Principal,
     message: Gs1Message,
     params: dict[str, str],
     responders: ResponderCache,
 ) -> Outcome:
-    """Check the parameters and answer the request from one read transaction."""
+    """Check the parameters and answer the request from one read transaction of ``connect``."""
     now = dt.datetime.now(dt.UTC)
     link_type = link_type_name(params.get("linkType", VERIFICATION_SERVICE))
     req_gln = _requester_gln(principal, params.get("reqGLN"))
     if link_type == CHECK_CONNECTIVITY:
-        return Outcome(_connectivity(engine, message, params.get("corrUUID"), now))
+        return Outcome(_connectivity(connect, message, params.get("corrUUID"), now))
     if link_type != VERIFICATION_SERVICE:
         raise ApiError(
             "ValidationException",
@@ -216,7 +235,7 @@ def run(
         corr_uuid=params.get("corrUUID"),
         link_type=link_type,
     )
-    with engine.connect() as conn:
+    with connect() as conn:
         result, entry = answer(conn, request, requester=principal, now=now, responders=responders)
     return Outcome(result, entry)
 
@@ -233,12 +252,12 @@ async def _send(
 
 
 def _connectivity(
-    engine: Engine, message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
+    connect: Connect, message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
 ) -> VerificationResponse:
     gln: str | None = None
     gtin = message.get("01") if message is not None else None
     if gtin is not None:
-        with engine.connect() as conn:
+        with connect() as conn:
             responder = responder_for(conn, Gtin.parse(gtin))
         gln = responder.gln if responder is not None else None
     return check_connectivity(responder_gln=gln, now=now, corr_uuid=corr_uuid)
@@ -260,7 +279,7 @@ def raw_path(scope: Any) -> str:
 def read_link(path: str, query: str) -> tuple[Gs1Message, dict[str, str]]:
     """The product identifier and the request parameters (first of each name) of a
     ``/verify`` Digital Link path (:func:`raw_path`) and its query string."""
-    link = DigitalLink.parse(_DOMAIN + path + (f"?{query}" if query else ""))
+    link = DigitalLink.from_path(path, query)
     params: dict[str, str] = {}
     for name, value in link.params:
         params.setdefault(name, value)
@@ -279,7 +298,7 @@ def _root(request: Request[Any, Any, Any], principal: Principal) -> Response[Ver
     _requester_gln(principal, params.get("reqGLN"))
     now = dt.datetime.now(dt.UTC)
     connectivity = _connectivity(
-        common.repository(request).engine, None, params.get("corrUUID"), now
+        common.repository(request).engine.connect, None, params.get("corrUUID"), now
     )
     return _answer(connectivity)
 
@@ -299,9 +318,9 @@ async def verify_link(request: Request[Any, Any, Any]) -> Response[VerificationR
     if not path.strip("/"):
         return await anyio.to_thread.run_sync(_root, request, principal)
     message, params = read_link(path, request.scope.get("query_string", b"").decode("latin-1"))
-    engine = common.repository(request).engine
+    connect = common.repository(request).engine.connect
     responders = services(request).responders
-    outcome = await anyio.to_thread.run_sync(run, engine, principal, message, params, responders)
+    outcome = await anyio.to_thread.run_sync(run, connect, principal, message, params, responders)
     return await _send(request, outcome)
 
 
@@ -331,10 +350,10 @@ async def verify_scan(
         )
         if value is not None
     }
-    engine = common.repository(request).engine
+    connect = common.repository(request).engine.connect
     responders = services(request).responders
     outcome = await anyio.to_thread.run_sync(
-        run, engine, principal, parsed.message, params, responders
+        run, connect, principal, parsed.message, params, responders
     )
     return await _send(request, outcome)
 

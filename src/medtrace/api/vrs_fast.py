@@ -22,7 +22,8 @@ and the test suite checks that they answer byte for byte alike.
 
 The read runs on the event loop's thread when the store is a SQLite file (an indexed lookup in
 an embedded database costs less than a hand-off to a worker thread; it uses an engine of its
-own, see :class:`medtrace.api.vrs._Services`), in a worker thread on PostgreSQL (a network round
+own, held open: see :class:`medtrace.api.vrs._Services` and
+:class:`medtrace.store.held.HeldConnection`), in a worker thread on PostgreSQL (a network round
 trip must not hold the loop).
 """
 
@@ -91,12 +92,12 @@ class FastVerify:
         services = services_of(self._state)
         try:
             message, params = read_link(path, scope.get("query_string", b"").decode("latin-1"))
-            if services.reader is not None:
-                outcome = run(services.reader, principal, message, params, services.responders)
+            if services.held is not None:
+                outcome = run(services.held.read, principal, message, params, services.responders)
             else:
-                engine = self._state["repository"].engine
+                connect = self._state["repository"].engine.connect
                 outcome = await anyio.to_thread.run_sync(
-                    run, engine, principal, message, params, services.responders
+                    run, connect, principal, message, params, services.responders
                 )
             if not isinstance(outcome.result, VerificationResponse):
                 return False  # refused: the application answers (and records) it

@@ -28,7 +28,7 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from medtrace.api.app import create_app
+from medtrace.api.app import create_app, freeze_heap
 from medtrace.api.capture_worker import CaptureWorker, Spool
 from medtrace.api.settings import ENV_VARS, ApiSettings, SettingsError
 from medtrace.errors import MedtraceError
@@ -141,8 +141,10 @@ def serve(
         out.print(f"  {plan.admin_token}")
         out.print(f"Use it as: curl -H 'Authorization: Bearer {plan.admin_token}' {plan.url}")
     if workers == 1:
+        app = create_app(plan.settings)
+        freeze_heap()
         uvicorn.run(
-            create_app(plan.settings),
+            app,
             host=host,
             port=port,
             log_level="info",

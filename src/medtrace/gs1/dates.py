@@ -25,6 +25,7 @@ from __future__ import annotations
 import calendar
 import datetime
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from medtrace.gs1.charset import check_charset
@@ -105,25 +106,7 @@ class Gs1Date:
         ...
         medtrace.gs1.errors.DateError: AI (17) 231301: month 13 is not valid, expected 01 to 12
         """
-        check_charset(text, "N", ai=ai, what="date")
-        if len(text) != _YYMMDD_LENGTH:
-            raise LengthError(
-                f"date has {len(text)} digits, expected 6 (YYMMDD)", ai=ai, value=text
-            )
-        yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
-        if not 1 <= mm <= 12:
-            raise DateError(f"month {text[2:4]} is not valid, expected 01 to 12", ai=ai, value=text)
-        year = resolve_year(yy, today if today is not None else _utc_today())
-        last_day = calendar.monthrange(year, mm)[1]
-        if dd > last_day:
-            raise DateError(
-                f"day {text[4:]} is not valid in {year:04d}-{mm:02d}, "
-                f"expected 00 to {last_day:02d}",
-                ai=ai,
-                value=text,
-            )
-        unspecified = dd == 0
-        return cls(text, datetime.date(year, mm, last_day if unspecified else dd), unspecified)
+        return _parse_date(text, ai, today if today is not None else _utc_today())
 
     @classmethod
     def from_date(cls, date: datetime.date, *, day_unspecified: bool = False) -> Gs1Date:
@@ -146,6 +129,28 @@ class Gs1Date:
 
     def __str__(self) -> str:
         return self.yymmdd
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(text: str, ai: str, today: datetime.date) -> Gs1Date:
+    """:meth:`Gs1Date.parse`, memoised: the expiry dates of a lot repeat on every pack (an
+    invalid date raises and is not remembered)."""
+    check_charset(text, "N", ai=ai, what="date")
+    if len(text) != _YYMMDD_LENGTH:
+        raise LengthError(f"date has {len(text)} digits, expected 6 (YYMMDD)", ai=ai, value=text)
+    yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
+    if not 1 <= mm <= 12:
+        raise DateError(f"month {text[2:4]} is not valid, expected 01 to 12", ai=ai, value=text)
+    year = resolve_year(yy, today)
+    last_day = calendar.monthrange(year, mm)[1]
+    if dd > last_day:
+        raise DateError(
+            f"day {text[4:]} is not valid in {year:04d}-{mm:02d}, expected 00 to {last_day:02d}",
+            ai=ai,
+            value=text,
+        )
+    unspecified = dd == 0
+    return Gs1Date(text, datetime.date(year, mm, last_day if unspecified else dd), unspecified)
 
 
 __all__ = ["Gs1Date", "resolve_year"]

@@ -189,10 +189,23 @@ repeated, expected the order 22/10/21
         parts = urlsplit(uri)
         if not parts.scheme or not parts.netloc:
             raise Gs1SyntaxError(f"{uri!r} is not an absolute URI, expected https://domain/01/...")
-        segments = parts.path.split("/")[1:]
+        return cls.from_path(parts.path, parts.query, uri=uri)
+
+    @classmethod
+    def from_path(cls, path: str, query: str = "", *, uri: str | None = None) -> DigitalLink:
+        """Read the path (still percent-encoded, any prefix allowed) and query of a Digital Link
+        whose domain is already known, e.g. the request target of an HTTP resolver; ``uri``
+        names it in error messages (default: the path and query on ``id.gs1.org``).
+
+        >>> DigitalLink.from_path("/verify/01/09506000134352/21/S1", "exp=260500").canonical()
+        'https://id.gs1.org/01/09506000134352/21/S1?17=260500'
+        """
+        segments = path.split("/")[1:]
         if segments and not segments[-1]:
             segments.pop()
-        start = _find_primary_key(segments, uri)
+        start = _find_primary_key(
+            segments, uri or CANONICAL_DOMAIN + path + (f"?{query}" if query else "")
+        )
         pairs = [
             (_ai_code(segments[i]) or "", _decode(segments[i + 1], where="path segment"))
             for i in range(start, len(segments), 2)
@@ -200,7 +213,7 @@ repeated, expected the order 22/10/21
         (key, key_value), *qualifier_pairs = pairs
         if key == "01":
             key_value = Gtin.parse(key_value).value
-        attributes, params = _parse_query(parts.query)
+        attributes, params = _parse_query(query)
         return cls(
             ElementString.of(key, key_value),
             tuple(ElementString.of(ai, value) for ai, value in qualifier_pairs),

@@ -21,6 +21,7 @@ This module also holds the shared checks for fixed-length numeric keys with a mo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from medtrace.gs1.charset import check_charset, is_digits
@@ -35,11 +36,14 @@ MAX_EXTENSION_LENGTH: Final = 20
 """Longest GLN extension component, AI 254 (GS1 General Specifications §3.4.10)."""
 
 
+@lru_cache(maxsize=8192)
 def check_numeric_key(value: str, length: int, *, ai: str, name: str) -> None:
     """Raise unless ``value`` is ``length`` digits ending in a correct mod-10 check digit.
 
     Digits are checked first (:class:`CharacterSetError`), then the length (:class:`LengthError`),
     then the check digit (:class:`CheckDigitError`, GS1 General Specifications §7.9.1).
+    Memoised: the same GTINs and GLNs are checked again and again (a verification request
+    checks its GTIN and the requester's GLN); a key that fails raises and is not remembered.
     """
     if not is_digits(value):
         check_charset(value, "N", ai=ai, what=name)

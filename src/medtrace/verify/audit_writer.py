@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 
 from medtrace.errors import MedtraceError
 from medtrace.store.engine import is_sqlite, write_transaction
+from medtrace.store.held import HeldConnection
 from medtrace.verify.audit import VerificationRecord, record_many
 from medtrace.verify.audit_spool import LOCK_WAIT_MS, AuditSpool, is_locked
 
@@ -247,16 +248,17 @@ class LoopAuditWriter:
     two threads take the interpreter lock from each other on every database call (each call
     releases it), and the waits cost more than the work. Here every entry submitted during one
     turn of the loop is written in one transaction at the end of that turn, on the loop's
-    thread, with ``engine`` (a connection pool of its own).
+    thread, with ``held`` (a connection of the loop's own).
 
-    It waits at most :data:`LOOP_LOCK_WAIT_MS` for SQLite's write lock (another worker
-    process committing its own batch); when a capture holds it, or when ``fallback`` (the
-    thread writer) still has entries queued, in flight or spooled, the batch goes to
-    ``fallback`` instead, which waits longer for the lock or spools (and keeps the order).
+    It waits for SQLite's write lock at most the held connection's busy timeout
+    (:data:`LOOP_LOCK_WAIT_MS` in the service: another worker process committing its own
+    batch); when a capture holds it, or when ``fallback`` (the thread writer) still has entries
+    queued, in flight or spooled, the batch goes to ``fallback`` instead, which waits longer
+    for the lock or spools (and keeps the order).
     """
 
-    def __init__(self, engine: Engine, fallback: AuditWriter) -> None:
-        self._engine = engine
+    def __init__(self, held: HeldConnection, fallback: AuditWriter) -> None:
+        self._held = held
         self._fallback = fallback
         self._batch: list[tuple[VerificationRecord, asyncio.Future[None]]] = []
 
@@ -273,7 +275,7 @@ class LoopAuditWriter:
         batch, self._batch = self._batch, []
         if self._fallback.quiet():
             try:
-                with write_transaction(self._engine, busy_timeout_ms=LOOP_LOCK_WAIT_MS) as conn:
+                with self._held.write() as conn:
                     record_many(conn, [entry for entry, _ in batch])
             except OperationalError as error:
                 if not is_locked(error):

@@ -54,7 +54,6 @@ from typing import Final
 from urllib.parse import quote
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from medtrace.epcis.vocab import to_canonical
@@ -271,27 +270,32 @@ class Responder:
 # --------------------------------------------------------------------------- reading the store
 
 
+_ORG_ID: Final = schema.organization_identifier
+_RESPONDER_SQL: Final = (
+    # the organization of the longest registered prefix among the GTIN's candidate prefixes,
+    # and its smallest GLN (the GLN it answers with)
+    f"SELECT p.org_id, (SELECT min(g.value) FROM {_ORG_ID.name} g "  # noqa: S608 - constants
+    f"WHERE g.kind = 'gln' AND g.org_id = p.org_id) "
+    f"FROM {_ORG_ID.name} p WHERE p.kind = 'company_prefix' AND p.value IN "
+    f"({', '.join(['{m}'] * len(_GCP_LENGTHS))}) "
+    "ORDER BY length(p.value) DESC LIMIT 1"
+)
+
+
 def responder_for(conn: Connection, gtin: Gtin) -> Responder | None:
     """The organization registered with the GTIN's GS1 Company Prefix (longest match), if any.
 
     The company prefix is the start of the GTIN-13 inside the GTIN-14 (after the indicator
-    digit), 4 to 12 digits (GS1 General Specifications §1.4.3).
+    digit), 4 to 12 digits (GS1 General Specifications §1.4.3). Plain SQL through the driver
+    (:mod:`medtrace.store.dbapi`), so that it runs inside a driver-level transaction too
+    (:class:`medtrace.store.held.HeldConnection`).
     """
     body = gtin.value[1:]
-    table = schema.organization_identifier
-    prefixes = [body[:length] for length in _GCP_LENGTHS]
-    rows = conn.execute(
-        sa.select(table.c.value, table.c.org_id).where(
-            table.c.kind == "company_prefix", table.c.value.in_(prefixes)
-        )
-    ).all()
+    rows = dbapi.execute(conn, _RESPONDER_SQL, [body[:length] for length in _GCP_LENGTHS])
     if not rows:
         return None
-    org_id = str(max(rows, key=lambda row: len(row[0]))[1])
-    gln = conn.execute(
-        sa.select(sa.func.min(table.c.value)).where(table.c.kind == "gln", table.c.org_id == org_id)
-    ).scalar()
-    return Responder(org_id=org_id, gln=None if gln is None else str(gln))
+    org_id, gln = rows[0]
+    return Responder(org_id=str(org_id), gln=None if gln is None else str(gln))
 
 
 class ResponderCache:
