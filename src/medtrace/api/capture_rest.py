@@ -243,7 +243,7 @@ def _list_jobs(request: Request[Any, Any, Any]) -> Response[list[CaptureJobResou
 @get("/capture", summary="List capture jobs", tags=["Capture"])
 async def list_jobs(request: Request[Any, Any, Any]) -> Response[list[CaptureJobResource]]:
     """Capture jobs of the organization, newest first, paginated."""
-    return await common.in_thread(_list_jobs, request)
+    return await common.in_read_thread(_list_jobs, request)
 
 
 def _read_job(request: Request[Any, Any, Any], capture_id: FromPath[str]) -> CaptureJobResource:
@@ -276,7 +276,7 @@ async def read_job(
     request: Request[Any, Any, Any], capture_id: FromPath[str]
 ) -> CaptureJobResource:
     """The state of one capture job."""
-    return await common.in_thread(_read_job, request, capture_id)
+    return await common.in_read_thread(_read_job, request, capture_id)
 
 
 capture_handlers: Final = [capture_document, list_jobs, read_job]

@@ -34,6 +34,7 @@ __all__ = [
     "Collection",
     "decode_cursor",
     "encode_cursor",
+    "in_read_thread",
     "in_thread",
     "link_headers",
     "next_link",
@@ -65,6 +66,25 @@ class Collection(msgspec.Struct, frozen=True, kw_only=True):
 async def in_thread(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run blocking store work in a worker thread (handlers stay ``async``)."""
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+
+_READ_LIMITER: Final = "read_limiter"
+
+
+async def in_read_thread(fn: Callable[..., _T], request: Request[Any, Any, Any], *args: Any) -> _T:
+    """Run ``fn(request, *args)``, a **read** (it never waits for a write lock), in a worker
+    thread, at most :meth:`~medtrace.api.settings.ApiSettings.effective_read_threads` at once
+    in this process; the others wait their turn in arrival order.
+
+    Writes (``POST /events``, subscriptions, named queries) use :func:`in_thread`: a write that
+    waits for SQLite's lock behind a capture must not hold up the reads.
+    """
+    state = request.app.state
+    limiter = state.get(_READ_LIMITER)
+    if limiter is None:  # created in the event loop on first use (one per application)
+        limiter = anyio.CapacityLimiter(settings(request).effective_read_threads())
+        state[_READ_LIMITER] = limiter
+    return await anyio.to_thread.run_sync(functools.partial(fn, request, *args), limiter=limiter)
 
 
 def settings(request: Request[Any, Any, Any]) -> ApiSettings:

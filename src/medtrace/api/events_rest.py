@@ -125,7 +125,7 @@ async def list_events(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Events matching EPCIS 2.0 §8.2.7.1 parameters (``EQ_bizStep=shipping``, ``MATCH_epc``,
     ``GE_eventTime``, …) in capture order, one page at a time: ``perPage`` (default 30) and
     ``nextPageToken`` (from the ``Link: rel="next"`` header of the previous page)."""
-    return await common.in_thread(_list_events, request)
+    return await common.in_read_thread(_list_events, request)
 
 
 def _read_event(data: bytes, syntax: str) -> EPCISDocument:
@@ -226,7 +226,7 @@ def _event_by_id(request: Request[Any, Any, Any], rest: FromPath[str]) -> Respon
 )
 async def event_by_id(request: Request[Any, Any, Any], rest: FromPath[str]) -> Response[bytes]:
     """The event with this ``eventID`` (given id or CBV 2.0 event hash) in a query document."""
-    return await common.in_thread(_event_by_id, request, rest)
+    return await common.in_read_thread(_event_by_id, request, rest)
 
 
 event_handlers: Final = [discovery, list_events, create_event, event_by_id]

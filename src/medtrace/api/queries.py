@@ -81,7 +81,7 @@ def _list_queries(request: Request[Any, Any, Any]) -> Response[list[QueryDefinit
 @get("/queries", summary="List named queries", tags=["Queries"])
 async def list_queries(request: Request[Any, Any, Any]) -> Response[list[QueryDefinition]]:
     """The organization's named queries, by name, paginated."""
-    return await common.in_thread(_list_queries, request)
+    return await common.in_read_thread(_list_queries, request)
 
 
 def _create_query(request: Request[Any, Any, Any], body: RawBody) -> Response[QueryDefinition]:
@@ -143,7 +143,7 @@ def _read_query(request: Request[Any, Any, Any], query_name: FromPath[str]) -> Q
 )
 async def read_query(request: Request[Any, Any, Any], query_name: FromPath[str]) -> QueryDefinition:
     """The definition of one named query."""
-    return await common.in_thread(_read_query, request, query_name)
+    return await common.in_read_thread(_read_query, request, query_name)
 
 
 def _delete_query(request: Request[Any, Any, Any], query_name: FromPath[str]) -> None:
@@ -192,7 +192,7 @@ async def query_events(
     request: Request[Any, Any, Any], query_name: FromPath[str]
 ) -> Response[bytes]:
     """The events of a named query, one page at a time (``perPage``, ``nextPageToken``)."""
-    return await common.in_thread(_query_events, request, query_name)
+    return await common.in_read_thread(_query_events, request, query_name)
 
 
 query_handlers: Final = [list_queries, create_query, read_query, delete_query, query_events]

@@ -130,11 +130,11 @@ def _member(request: Request[Any, Any, Any], kind_name: str) -> Response[Any]:
 
 def _handlers(kind_name: str) -> list[Any]:
     async def members(request: Request[Any, Any, Any]) -> Response[common.Collection]:
-        return await common.in_thread(_members, request, kind_name)
+        return await common.in_read_thread(_members, request, kind_name)
 
     async def member(request: Request[Any, Any, Any], rest: FromPath[str]) -> Response[Any]:
         del rest  # read from the raw path: ids are percent-encoded URIs
-        return await common.in_thread(_member, request, kind_name)
+        return await common.in_read_thread(_member, request, kind_name)
 
     members.__doc__ = f"The members of ``/{kind_name}`` (JSON-LD Collection, paginated)."
     member.__doc__ = (

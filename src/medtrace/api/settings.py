@@ -21,12 +21,15 @@ variable                             field                                defaul
 ``MEDTRACE_SUBSCRIPTION_TIMEOUT``    ``subscription_timeout_seconds``     10
 ``MEDTRACE_SUBSCRIPTION_RETRY``      ``subscription_retry_seconds``       1 (first retry delay)
 ``MEDTRACE_SUBSCRIPTION_RETRY_MAX``  ``subscription_retry_max_seconds``   300 (longest delay)
+``MEDTRACE_READ_THREADS``            ``read_threads``                     0 (1 on SQLite, else 40)
 ===================================  ===================================  ==========================
 
 The subscription values tune webhook delivery (EPCIS 2.0 §8.2.5;
 ``medtrace.api.subscription_worker``): a failed delivery is retried after
-``retry * 2**(n-1)`` seconds, at most ``retry_max``. A value of the wrong form is refused with
-:class:`SettingsError` naming the variable and the value.
+``retry * 2**(n-1)`` seconds, at most ``retry_max``. ``read_threads`` bounds how many worker
+threads of one process run read requests (queries, resources, capture job status) at once
+(``0``: automatic, see :meth:`ApiSettings.effective_read_threads`). A value of the wrong form is
+refused with :class:`SettingsError` naming the variable and the value.
 
 >>> ApiSettings(db="sqlite:////var/lib/medtrace/db.sqlite").effective_spool_dir()
 PosixPath('/var/lib/medtrace/db.sqlite.spool')
@@ -70,6 +73,7 @@ ENV_VARS: Final = {
     "subscription_timeout_seconds": "MEDTRACE_SUBSCRIPTION_TIMEOUT",
     "subscription_retry_seconds": "MEDTRACE_SUBSCRIPTION_RETRY",
     "subscription_retry_max_seconds": "MEDTRACE_SUBSCRIPTION_RETRY_MAX",
+    "read_threads": "MEDTRACE_READ_THREADS",
 }
 _INTEGERS: Final = (
     "capture_max_bytes",
@@ -105,6 +109,19 @@ def _int(env: Mapping[str, str], field: str, default: int) -> int:
         value = 0
     if value < 1:
         raise SettingsError(f"{ENV_VARS[field]}: expected a positive integer, got {raw!r}")
+    return value
+
+
+def _count(env: Mapping[str, str], field: str, default: int) -> int:
+    raw = _raw(env, field)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SettingsError(f"{ENV_VARS[field]}: expected 0 or a positive integer, got {raw!r}")
     return value
 
 
@@ -167,11 +184,16 @@ class ApiSettings:
     subscription_timeout_seconds: float = 10.0
     subscription_retry_seconds: float = 1.0
     subscription_retry_max_seconds: float = 300.0
+    read_threads: int = 0
 
     def __post_init__(self) -> None:
         for name in _INTEGERS:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{_named(name)} must be at least 1, got {getattr(self, name)}")
+        if self.read_threads < 0:
+            raise SettingsError(
+                f"{_named('read_threads')} must be 0 (automatic) or more, got {self.read_threads}"
+            )
         for name in _SECONDS:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
@@ -203,6 +225,20 @@ class ApiSettings:
             return Path(f"{url.database}.spool")
         digest = hashlib.sha256(self.database.encode()).hexdigest()[:16]
         return Path(tempfile.gettempdir()) / f"medtrace-spool-{digest}"
+
+    def effective_read_threads(self) -> int:
+        """Worker threads for read requests: ``read_threads``, else 1 on SQLite, else 40.
+
+        On SQLite a read is CPU work under the interpreter lock (the pages are in memory):
+        threads running reads side by side only take the lock from each other and from the
+        event loop, and each waits out the others' switch intervals. One at a time, in
+        arrival order, the operator ``GET /events`` p99 at 250 requests/s fell from ~90 ms to
+        ~15 to 20 ms (``docs/benchmarks.md``, http_load). On PostgreSQL a read mostly waits for the
+        server, so up to 40 run at once (anyio's default).
+        """
+        if self.read_threads:
+            return self.read_threads
+        return 1 if normalize_url(self.database).drivername == "sqlite" else 40
 
     def with_db(self, db: str | None) -> ApiSettings:
         """A copy with ``db`` replaced (when given)."""
@@ -243,4 +279,5 @@ class ApiSettings:
             subscription_retry_max_seconds=_seconds(
                 source, "subscription_retry_max_seconds", d.subscription_retry_max_seconds
             ),
+            read_threads=_count(source, "read_threads", d.read_threads),
         )

@@ -218,7 +218,7 @@ async def list_subscriptions(
     request: Request[Any, Any, Any], query_name: FromPath[str]
 ) -> Response[list[SubscriptionResource]]:
     """The organization's active subscriptions on this query, paginated."""
-    return await common.in_thread(_list, request, query_name)
+    return await common.in_read_thread(_list, request, query_name)
 
 
 def _find(request: Request[Any, Any, Any], query_name: str, sub_id: str) -> Subscription:
@@ -243,7 +243,7 @@ async def read_subscription(
     request: Request[Any, Any, Any], query_name: FromPath[str], subscription_id: FromPath[str]
 ) -> SubscriptionResource:
     """One subscription of the organization (``404`` for anyone else's)."""
-    return await common.in_thread(_read, request, query_name, subscription_id)
+    return await common.in_read_thread(_read, request, query_name, subscription_id)
 
 
 def _delete(request: Request[Any, Any, Any], query_name: str, sub_id: str) -> None:
