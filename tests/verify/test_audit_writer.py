@@ -19,7 +19,7 @@ from medtrace.store.held import HeldConnection
 from medtrace.store.principal import Role
 from medtrace.store.repository import Repository
 from medtrace.store.tenancy import create_organization
-from medtrace.verify import audit
+from medtrace.verify import audit, audit_writer
 from medtrace.verify.audit import VerificationRecord
 from medtrace.verify.audit_spool import AuditSpool
 from medtrace.verify.audit_writer import (
@@ -157,6 +157,37 @@ def test_sqlite_answers_do_not_wait_behind_a_writer(sqlite_repo: Repository) -> 
     writer.stop()
     assert stored_serials(sqlite_repo) == ["first", "during", "after", "later"]
     assert not list(Path(f"{sqlite_repo.engine.url.database}.audit-spool").glob("*.jsonl"))
+
+
+def test_while_the_lock_stays_taken_batches_go_straight_to_the_spool(
+    sqlite_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a batch found the lock taken, the next ones do not wait for it again (each wait
+    would delay their answers) until the retry interval has passed."""
+    monkeypatch.setattr(audit_writer, "RETRY_SECONDS", 30.0)
+    attempts: list[str] = []
+    real_drain = AuditSpool.drain
+
+    def counted(spool: AuditSpool, engine: sa.Engine) -> bool:
+        attempts.append("drain")
+        return real_drain(spool, engine)
+
+    monkeypatch.setattr(AuditSpool, "drain", counted)
+    writer = AuditWriter(sqlite_repo.engine)
+    writer.write(entry("first"))
+    holder = sqlite3.connect(str(sqlite_repo.engine.url.database), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        attempts.clear()
+        for serial in ("s1", "s2", "s3", "s4"):
+            writer.write(entry(serial), timeout=5)
+        assert attempts == []  # s1 tried the table and spooled; s2..s4 did not wait again
+        assert stored_serials(sqlite_repo) == ["first"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    writer.stop()  # moves what is spooled now that the lock is free
+    assert stored_serials(sqlite_repo) == ["first", "s1", "s2", "s3", "s4"]
 
 
 def test_a_spool_left_by_a_stopped_process_is_moved_once(sqlite_repo: Repository) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
@@ -80,6 +81,10 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._outstanding = 0
+        #: When moving spooled rows last found the lock taken (``time.monotonic()``), if the
+        #: last attempt failed: until :data:`RETRY_SECONDS` later, batches go straight to the
+        #: spool instead of waiting for the lock again (a capture holds it for a while).
+        self._locked_at: float | None = None
 
     def submit(self, entry: VerificationRecord) -> Future[None]:
         """Queue ``entry``; the future completes once it is safe (or failed to be)."""
@@ -180,9 +185,15 @@ class AuditWriter:
         if self._spool is None or not self._spool.pending:
             return True
         try:
-            return self._spool.drain(self._engine)
+            drained = self._spool.drain(self._engine)
         except Exception:  # noqa: BLE001 - kept in the spool; retried on the next round
-            return False
+            drained = False
+        self._locked_at = None if drained else time.monotonic()
+        return drained
+
+    def _lock_recently_taken(self) -> bool:
+        locked_at = self._locked_at
+        return locked_at is not None and time.monotonic() - locked_at < RETRY_SECONDS
 
     def _write(self, batch: _Batch) -> None:
         entries = [entry for entry, _ in batch]
@@ -190,7 +201,7 @@ class AuditWriter:
             if self._spool is None:
                 with write_transaction(self._engine) as conn:
                     record_many(conn, entries)
-            elif not self._drain():
+            elif (self._spool.pending and self._lock_recently_taken()) or not self._drain():
                 self._spool.append(entries)  # older rows wait: keep the order
             else:
                 try:
@@ -199,6 +210,7 @@ class AuditWriter:
                 except OperationalError as error:
                     if not is_locked(error):
                         raise
+                    self._locked_at = time.monotonic()
                     self._spool.append(entries)
         except Exception as error:  # noqa: BLE001 - handed to every waiting request
             self._done(batch, error)
