@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from medtrace.store import dbapi
-from medtrace.store.engine import create_store_engine
+from medtrace.store.engine import WAL_AUTOCHECKPOINT_PAGES, create_store_engine
 from medtrace.store.held import HeldConnection
 
 
@@ -107,3 +107,24 @@ def test_only_sqlite() -> None:
     engine = sa.create_engine("postgresql+psycopg://u@127.0.0.1/none")
     with pytest.raises(ValueError, match="SQLite"):
         HeldConnection(engine, busy_timeout_ms=1)
+
+
+def test_without_autocheckpoint_the_log_is_copied_only_by_checkpoint(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    database = tmp_path / "held.sqlite"
+    plain = HeldConnection(engine, busy_timeout_ms=50)
+    quiet = HeldConnection(engine, busy_timeout_ms=50, autocheckpoint=False)
+    with plain.read() as conn:
+        assert dbapi.execute(conn, "PRAGMA wal_autocheckpoint") == [(WAL_AUTOCHECKPOINT_PAGES,)]
+    plain.close()  # the pool has one connection: the quiet one gets it now
+    with quiet.read() as conn:
+        assert dbapi.execute(conn, "PRAGMA wal_autocheckpoint") == [(0,)]
+    before = database.stat().st_size
+    with quiet.write() as conn:
+        dbapi.execute_many(conn, "INSERT INTO t (v) VALUES ({m})", [(i,) for i in range(5000)])
+    assert database.stat().st_size == before  # the rows are in the write-ahead log only
+    quiet.close()  # checkpoint() needs the pool's connection
+    quiet.checkpoint()
+    assert database.stat().st_size > before  # copied into the database file
+    assert values(engine) == list(range(5000))

@@ -248,6 +248,32 @@ def test_loop_writer_commits_a_turn_of_the_loop_in_one_batch(sqlite_repo: Reposi
     fallback.stop()
 
 
+def test_loop_writer_checkpoints_in_a_worker_thread_after_commits(
+    sqlite_repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_writer, "CHECKPOINT_SECONDS", 0.0)
+    fallback = AuditWriter(sqlite_repo.engine)
+    fallback.write(entry("first"))
+    connection = HeldConnection(
+        sqlite_repo.engine, busy_timeout_ms=LOOP_LOCK_WAIT_MS, autocheckpoint=False
+    )
+    threads: list[int] = []
+    monkeypatch.setattr(connection, "checkpoint", lambda: threads.append(threading.get_ident()))
+    loop_writer = LoopAuditWriter(connection, fallback)
+
+    async def main() -> int:
+        for serial in ("c1", "c2", "c3"):
+            await loop_writer.write(entry(serial))
+            await asyncio.sleep(0.05)  # the checkpoint of the previous commit has finished
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    fallback.stop()
+    assert len(threads) == 3  # one per commit (due at once here), never two at a time
+    assert loop_thread not in threads  # never on the event loop's thread
+    assert stored_serials(sqlite_repo) == ["first", "c1", "c2", "c3"]
+
+
 def test_loop_writer_hands_over_to_the_thread_writer_while_the_lock_is_held(
     sqlite_repo: Repository,
 ) -> None:

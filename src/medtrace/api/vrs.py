@@ -175,10 +175,13 @@ def services_of(state: Any) -> _Services:
             writer = AuditWriter(engine)
             reader = held = loop_writer = None
             if default_spool_dir(engine) is not None:  # a SQLite file, not :memory:
+                # two connections: the loop's held one, and the checkpoints' (worker thread)
                 reader = create_store_engine(
-                    engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0
+                    engine.url.render_as_string(hide_password=False), pool_size=2, max_overflow=0
                 )
-                held = HeldConnection(reader, busy_timeout_ms=LOOP_LOCK_WAIT_MS)
+                held = HeldConnection(
+                    reader, busy_timeout_ms=LOOP_LOCK_WAIT_MS, autocheckpoint=False
+                )
                 loop_writer = LoopAuditWriter(held, writer)
             found = _Services(
                 writer=writer,

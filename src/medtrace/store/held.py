@@ -18,6 +18,11 @@ Driver errors surface as SQLAlchemy's (``OperationalError`` "database is locked"
 timeout, …), as they would through SQLAlchemy. The busy timeout is the holder's own (a thread
 that must not block, such as an event loop, passes a few milliseconds and declines the work
 when it expires).
+
+WAL checkpoints: SQLite copies the write-ahead log into the database file in the connection
+whose commit takes the log past its threshold (10,000 pages here, ~40 MB: hundreds of
+milliseconds). A thread that must not block turns that off for its connection
+(``autocheckpoint=False``) and runs :meth:`HeldConnection.checkpoint` elsewhere instead.
 """
 
 from __future__ import annotations
@@ -42,11 +47,14 @@ class HeldConnection:
     thread-safe: one thread uses it; :meth:`close` may run in another once that one is done.
     """
 
-    def __init__(self, engine: Engine, *, busy_timeout_ms: int) -> None:
+    def __init__(
+        self, engine: Engine, *, busy_timeout_ms: int, autocheckpoint: bool = True
+    ) -> None:
         if not is_sqlite(engine):
             raise ValueError(f"HeldConnection needs a SQLite engine, got {engine.dialect.name}")
         self._engine = engine
         self._busy_timeout_ms = int(busy_timeout_ms)
+        self._autocheckpoint = autocheckpoint
         self._conn: Connection | None = None
 
     def _connection(self) -> tuple[Connection, sqlite3.Connection]:
@@ -54,6 +62,8 @@ class HeldConnection:
         if conn is None:
             conn = self._engine.connect()
             driver_pragma(conn, f"busy_timeout={self._busy_timeout_ms}")
+            if not self._autocheckpoint:
+                driver_pragma(conn, "wal_autocheckpoint=0")
             self._conn = conn
         raw = conn.connection.driver_connection
         if not isinstance(raw, sqlite3.Connection):  # pragma: no cover - checked in __init__
@@ -97,6 +107,12 @@ class HeldConnection:
             raise sa_exc.DBAPIError.instance(
                 sql, None, error, sqlite3.Error, dialect=dialect
             ) from error
+
+    def checkpoint(self) -> None:
+        """A passive WAL checkpoint on another connection of the engine, in the calling thread
+        (it never waits for readers or the writer: what it cannot copy now, a later one does)."""
+        with self._engine.connect() as conn:
+            driver_pragma(conn, "wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         """Return the connection to the engine's pool (it is opened again on next use)."""

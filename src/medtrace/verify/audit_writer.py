@@ -43,6 +43,8 @@ __all__ = ["AuditWriter", "AuditWriterStoppedError", "LoopAuditWriter", "default
 LOOP_LOCK_WAIT_MS: Final = 2
 #: Seconds between attempts to move spooled rows while no new request arrives.
 RETRY_SECONDS: Final = 0.1
+#: Seconds between the write-ahead log checkpoints of a :class:`LoopAuditWriter`.
+CHECKPOINT_SECONDS: Final = 5.0
 _STOP: Final = object()
 _LoopWaiter: TypeAlias = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 _Waiter: TypeAlias = Future[None] | _LoopWaiter
@@ -267,12 +269,19 @@ class LoopAuditWriter:
     batch); when a capture holds it, or when ``fallback`` (the thread writer) still has entries
     queued, in flight or spooled, the batch goes to ``fallback`` instead, which waits longer
     for the lock or spools (and keeps the order).
+
+    The service's held connection does not checkpoint the write-ahead log itself (a checkpoint
+    can take hundreds of milliseconds, all requests of the process would wait): after a
+    commit, at most every :data:`CHECKPOINT_SECONDS`, a passive checkpoint runs in a worker
+    thread instead (:meth:`medtrace.store.held.HeldConnection.checkpoint`).
     """
 
     def __init__(self, held: HeldConnection, fallback: AuditWriter) -> None:
         self._held = held
         self._fallback = fallback
         self._batch: list[tuple[VerificationRecord, asyncio.Future[None]]] = []
+        self._checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
+        self._checkpointing = False
 
     async def write(self, entry: VerificationRecord) -> None:
         """Record ``entry``; returns once it is committed (raises what the write raised)."""
@@ -298,9 +307,25 @@ class LoopAuditWriter:
                 return
             else:
                 _resolve([future for _, future in batch], None)
+                self._after_commit()
                 return
         for entry, future in batch:  # the lock is taken, or older entries wait
             self._fallback.submit_async(entry).add_done_callback(partial(_copy, future))
+
+    def _after_commit(self) -> None:
+        """Start a checkpoint in a worker thread when one is due and none is running."""
+        now = time.monotonic()
+        if self._checkpointing or now < self._checkpoint_due:
+            return
+        self._checkpointing = True
+        self._checkpoint_due = now + CHECKPOINT_SECONDS
+        running = asyncio.get_running_loop().run_in_executor(None, self._held.checkpoint)
+        running.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = False
+        if not done.cancelled():
+            done.exception()  # seen: a failed checkpoint is retried when the next one is due
 
 
 def _copy(future: asyncio.Future[None], done: asyncio.Future[None]) -> None:
