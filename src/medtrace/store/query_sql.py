@@ -87,10 +87,10 @@ from medtrace.store.schema import (
 )
 from medtrace.store.visibility import visible_condition
 
-__all__ = ["QueryPage", "QueryTooLargeError", "run_query", "where_clause"]
+__all__ = ["MATCH_ROLES", "QueryPage", "QueryTooLargeError", "run_query", "where_clause"]
 
 #: ``MATCH_`` parameter field → the ``event_epc`` roles it looks at (EPCIS 2.0 §8.2.7.1).
-_MATCH_ROLES: Final[tuple[tuple[str, tuple[int, ...]], ...]] = (
+MATCH_ROLES: Final[tuple[tuple[str, tuple[int, ...]], ...]] = (
     ("match_epc", (ROLE_EPC, ROLE_CHILD)),
     ("match_parent_id", (ROLE_PARENT,)),
     ("match_input_epc", (ROLE_INPUT,)),
@@ -469,7 +469,7 @@ def where_clause(query: EventQuery, dialect: str) -> list[sa.ColumnElement[bool]
     c += _location(event.c.biz_location, q.biz_locations, q.biz_locations_with_descendants)
     if q.transformation_ids:
         c.append(_in(event.c.transformation_id, q.transformation_ids))
-    for name, roles in _MATCH_ROLES:
+    for name, roles in MATCH_ROLES:
         patterns = getattr(q, name)
         if patterns:
             c.append(_match(roles, patterns, dialect))

@@ -29,6 +29,7 @@ from medtrace.store import (
     masterdata,
     migrations,
     projection,
+    query_prepared,
     query_sql,
     schema,
     visibility,
@@ -146,8 +147,22 @@ class Repository:
         """Run an EPCIS event query; one page of events and the next page's token.
 
         With a ``principal`` only the events it may see (:mod:`medtrace.store.visibility`).
+        "Every event of these identifiers" runs as prepared SQL
+        (:mod:`medtrace.store.query_prepared`), every other query through the general builder.
         """
+        matched = query_prepared.match_keys(query)
         with self._engine.connect() as conn:
+            if matched is not None and conn.dialect.name in query_prepared.DIALECTS:
+                field, keys = matched
+                return query_prepared.run_match_query(
+                    conn,
+                    query,
+                    keys,
+                    field,
+                    page_token=page_token,
+                    per_page=per_page,
+                    principal=principal,
+                )
             return query_sql.run_query(
                 conn, query, page_token=page_token, per_page=per_page, principal=principal
             )

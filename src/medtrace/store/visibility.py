@@ -92,6 +92,7 @@ __all__ = [
     "owns_identifier",
     "restrict_history",
     "restrict_item",
+    "scope_condition",
     "scope_of",
     "visible_condition",
     "visible_epc_ids",
@@ -485,7 +486,11 @@ def visible_condition(principal: Principal | None, dialect: str) -> ColumnElemen
     """
     if principal is None or principal.sees_everything:
         return None
-    scope = scope_of(principal)
+    return scope_condition(scope_of(principal), dialect)
+
+
+def scope_condition(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
+    """:func:`visible_condition` of an organization's precomputed :func:`scope_of`."""
     if dialect in _RENDERERS:
         return _visible_sql(scope, dialect)
     return _visible_expression(scope, dialect)
