@@ -2,7 +2,7 @@
 
 End to end means :meth:`medtrace.store.repository.Repository.capture` on a file: streaming
 parse, validation, CBV 2.0 event hash, the ``epc`` key upsert, the event and index rows
-(``executemany`` on SQLite, ``COPY`` on PostgreSQL), the item-state projection and the
+(multi-row ``INSERT`` on SQLite, ``COPY`` on PostgreSQL), the item-state projection and the
 header master data, in one transaction. The input is :mod:`benchmarks.generate`'s EPCIS 1.2
 XML (SBDH, master data), sized to ~1M EPC references at full scale (~81 MB).
 

@@ -23,8 +23,9 @@ take a transaction-scoped advisory lock before writing and reserve ``seq`` value
 sequence under it, so a consumer reading by ``seq`` never sees a gap fill in later; the same
 lock makes the writer the only one adding ``epc`` keys, so it chooses their ids itself (SQLite
 ``max(id) + 1``, PostgreSQL the ``epc`` sequence) instead of reading them back.
-Bulk writes use ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Memory is bounded by the
-batch size (and a bounded identifier-key cache), whatever the document size.
+Bulk writes use multi-row ``INSERT`` statements on SQLite (:func:`.dbapi.sqlite_insert`) and
+``COPY`` on PostgreSQL. Memory is bounded by the batch size (and a bounded identifier-key
+cache), whatever the document size.
 """
 
 from __future__ import annotations
@@ -306,6 +307,33 @@ _EVENT_COLUMNS: Final = tuple(column.name for column in schema.event.columns)[1:
 _SENSOR_COLUMNS: Final = tuple(column.name for column in schema.event_sensor.columns)[1:]
 
 
+def _other_rows(seq: int, item: IndexedEvent, tables: dict[str, list[tuple[object, ...]]]) -> None:
+    """Add the event's rows of the index tables other than ``event_epc`` to ``tables``.
+
+    Most events have rows in few of them, if any: a table without rows costs one test here.
+    """
+    if item.biz_transactions:
+        tables["event_biz_transaction"] += [
+            (seq, kind, value) for kind, value in item.biz_transactions
+        ]
+    if item.source_dest:
+        tables["event_source_dest"] += [
+            (seq, kind, typ, value) for kind, typ, value in item.source_dest
+        ]
+    if item.fields:
+        tables["event_field"] += [(seq, *field) for field in item.fields]
+    if item.sensors:
+        tables["event_sensor"] += [
+            (seq, *[sensor.get(name) for name in _SENSOR_COLUMNS]) for sensor in item.sensors
+        ]
+    if item.corrections:
+        tables["event_correction"] += [(seq, ident) for ident in item.corrections]
+    if item.persistent:
+        tables["event_persistent_disposition"] += [
+            (seq, op, value) for op, value in item.persistent
+        ]
+
+
 class _Writer:
     """Writes batches of validated events inside one capture transaction."""
 
@@ -357,7 +385,7 @@ class _Writer:
             # bounded memory: forget older keys BEFORE choosing what to fetch, so that every key
             # of this batch is in the cache afterwards
             self.keys.clear()
-        missing = sorted(uri for uri in uris if uri not in self.keys)
+        missing = sorted(uris.difference(self.keys))
         if not missing:
             return set()
         # read the keys that exist already (one indexed SELECT per chunk; one on PostgreSQL),
@@ -381,7 +409,7 @@ class _Writer:
                 (top,) = cursor.fetchone()
                 first = int(top or 0) + 1
                 created = list(zip(range(first, first + len(new)), new, strict=True))
-                cursor.executemany("INSERT INTO epc (id, uri) VALUES (?, ?)", created)
+                dbapi.sqlite_insert(cursor, "INSERT INTO epc (id, uri)", 2, created)
             else:
                 # capture is the only writer of ``epc`` and holds the capture lock: reserve the
                 # ids from the sequence and COPY the rows (a conflict fails the capture)
@@ -397,11 +425,8 @@ class _Writer:
                         copy.write_row(row)
         finally:
             cursor.close()
-        fresh: set[int] = set()
-        for key_id, uri in created:
-            keys[uri] = int(key_id)
-            fresh.add(int(key_id))
-        return fresh
+        keys.update((uri, key_id) for key_id, uri in created)
+        return {key_id for key_id, _uri in created}
 
     def _raw(self) -> Any:
         raw = self.conn.connection.driver_connection
@@ -464,39 +489,19 @@ class _Writer:
         seqs = self._seqs(len(indexed))
         # rows as tuples in the column order of each table (see schema.py)
         tables: dict[str, list[tuple[object, ...]]] = {name: [] for name in _INDEX_TABLES}
-        events, epcs, transactions = (
-            tables["event"],
-            tables["event_epc"],
-            tables["event_biz_transaction"],
-        )
-        parties, fields, sensors = (
-            tables["event_source_dest"],
-            tables["event_field"],
-            tables["event_sensor"],
-        )
-        corrections, persistent = tables["event_correction"], tables["event_persistent_disposition"]
+        events, epcs = tables["event"], tables["event_epc"]
         event_columns = _EVENT_COLUMNS
-        sensor_columns = _SENSOR_COLUMNS
         keys = self.keys
         captured: list[CapturedEvent] = []
         for seq, item in zip(seqs, indexed, strict=True):
             row = item.row
             events.append((seq, *[row.get(name) for name in event_columns]))
             epc_ids = {uri: keys[uri] for uri, _role, _q, _u in item.epcs}
-            epcs.extend((epc_ids[uri], seq, role, q, u) for uri, role, q, u in item.epcs)
+            epcs += [(epc_ids[uri], seq, role, q, u) for uri, role, q, u in item.epcs]
             members = [
                 (epc_ids[uri], uri, role) for uri, role, _q, _u in item.epcs if role <= _INSTANCE
             ]
-            transactions.extend((seq, kind, value) for kind, value in item.biz_transactions)
-            parties.extend(
-                (seq, kind, kind_type, value) for kind, kind_type, value in item.source_dest
-            )
-            fields.extend((seq, *field) for field in item.fields)
-            sensors.extend(
-                (seq, *[sensor.get(name) for name in sensor_columns]) for sensor in item.sensors
-            )
-            corrections.extend((seq, ident) for ident in item.corrections)
-            persistent.extend((seq, op, value) for op, value in item.persistent)
+            _other_rows(seq, item, tables)
             captured.append(
                 CapturedEvent(
                     seq=seq,
@@ -518,8 +523,9 @@ class _Writer:
         columns = ", ".join(column.name for column in table.columns)
         raw = self._raw()
         if self.sqlite:
-            # raw DBAPI executemany with tuples: SQLAlchemy would build the parameters of every
-            # row itself; the columns' bind processors (Decimal → float, bool) still apply
+            # raw DBAPI inserts of tuples, many rows per statement: SQLAlchemy would build the
+            # parameters of every row itself; the columns' bind processors (Decimal → float,
+            # bool) still apply
             converted = [
                 (index, process)
                 for index, process in enumerate(_bind_processors(table, self.conn.dialect))
@@ -527,13 +533,10 @@ class _Writer:
             ]
             if converted:
                 rows = _converted(rows, converted)
-            places = ", ".join(["?"] * len(table.columns))
             cursor = raw.cursor()
             try:
-                cursor.executemany(
-                    f"INSERT INTO {table.name} ({columns}) VALUES ({places})",  # noqa: S608
-                    rows,
-                )
+                head = f"INSERT INTO {table.name} ({columns})"
+                dbapi.sqlite_insert(cursor, head, len(table.columns), rows)
             finally:
                 cursor.close()
             return

@@ -22,6 +22,7 @@ datetime.datetime(2024, 5, 1, 12, 0, 0, 7, tzinfo=datetime.timezone.utc)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -53,6 +54,7 @@ __all__ = [
     "IndexedEvent",
     "StoreDataError",
     "canonical_epc",
+    "canonical_epcs",
     "decode_event",
     "encode_event",
     "from_micros",
@@ -94,6 +96,59 @@ def canonical_epc(uri: str) -> str:
     if value.startswith(("https://", "http://")):
         return canonical_digital_link(value) or value
     return value
+
+
+#: ``urn:epc:id:sgtin:CP.IR.`` (ASCII digits) and a serial of ASCII letters and digits.
+_PLAIN_SGTIN: Final = re.compile(r"(urn:epc:id:sgtin:[0-9]+\.[0-9]+\.)[A-Za-z0-9]+").fullmatch
+#: Digital Link heads ``https://id.gs1.org/01/{gtin}/21/`` by URN head (None: not a GTIN).
+_SGTIN_HEADS: Final[dict[str, str | None]] = {}
+_SGTIN_HEADS_LIMIT: Final = 4096
+
+
+def _sgtin_head(urn_head: str) -> str | None:
+    """The Digital Link head of ``urn:epc:id:sgtin:CP.IR.`` (cached), or None if CP.IR is no GTIN.
+
+    It is what :func:`canonical_epc` makes of that URN with the serial ``0``, less the serial: a
+    serial of ASCII letters and digits is written in the Digital Link URI as it is (TDS §6.3.1,
+    GS1 Digital Link 1.2 §4.11).
+    """
+    head = _SGTIN_HEADS.get(urn_head, "")
+    if head == "":
+        probe = canonical_epc(urn_head + "0")
+        head = probe[:-1] if probe.startswith("https://") and probe.endswith("/21/0") else None
+        if len(_SGTIN_HEADS) >= _SGTIN_HEADS_LIMIT:
+            _SGTIN_HEADS.clear()
+        _SGTIN_HEADS[urn_head] = head
+    return head
+
+
+def canonical_epcs(uris: Sequence[str]) -> list[str]:
+    """:func:`canonical_epc` of every identifier of a list, in list order.
+
+    A list of SGTIN URNs of one product with plain serials (ASCII letters and digits: the
+    ``epcList`` of a commissioning event, the ``childEPCs`` of a packing event) is converted as
+    a whole: the product's Digital Link head once, then each serial after it. Any other list
+    goes identifier by identifier.
+
+    >>> canonical_epcs(["urn:epc:id:sgtin:0614141.107346.B2", "urn:epc:id:sgtin:0614141.107346.1"])
+    ['https://id.gs1.org/01/10614141073464/21/B2', 'https://id.gs1.org/01/10614141073464/21/1']
+    """
+    match = _PLAIN_SGTIN(uris[0]) if uris else None
+    if match is not None:
+        urn_head = match[1]
+        size = len(urn_head)
+        serials = [uri[size:] for uri in uris]
+        text = "".join(serials)
+        if (
+            [uri[:size] for uri in uris].count(urn_head) == len(uris)
+            and "" not in serials
+            and text.isascii()
+            and text.isalnum()
+        ):
+            head = _sgtin_head(urn_head)
+            if head is not None:
+                return [head + serial for serial in serials]
+    return list(map(canonical_epc, uris))
 
 
 def to_micros(moment: datetime) -> int:
@@ -143,7 +198,9 @@ FieldRow = tuple[str, str, str, int, str | None, Decimal | None, int | None]
 class IndexedEvent:
     """One event ready to store: its ``event`` row (without ``seq``) and its index rows.
 
-    ``epcs`` are ``(canonical uri, role, quantity, uom)``, at most one per (uri, role).
+    ``epcs`` are ``(canonical uri, role, quantity, uom)``, at most one per (uri, role). The
+    other index rows are the empty tuple when the event has none (most events: no list object
+    per event and table to allocate and keep).
     """
 
     event: Event
@@ -151,12 +208,12 @@ class IndexedEvent:
     event_hash: str
     row: dict[str, object]
     epcs: list[tuple[str, int, Decimal | None, str | None]] = field(default_factory=list)
-    biz_transactions: list[tuple[str | None, str]] = field(default_factory=list)
-    source_dest: list[tuple[str, str, str]] = field(default_factory=list)
-    fields: list[FieldRow] = field(default_factory=list)
-    sensors: list[dict[str, object]] = field(default_factory=list)
-    corrections: list[str] = field(default_factory=list)
-    persistent: list[tuple[str, str]] = field(default_factory=list)
+    biz_transactions: Sequence[tuple[str | None, str]] = ()
+    source_dest: Sequence[tuple[str, str, str]] = ()
+    fields: Sequence[FieldRow] = ()
+    sensors: Sequence[dict[str, object]] = ()
+    corrections: Sequence[str] = ()
+    persistent: Sequence[tuple[str, str]] = ()
 
 
 def _number(text: str) -> Decimal | None:
@@ -283,14 +340,11 @@ def _what_classes(event: Event) -> list[tuple[tuple[QuantityElement, ...], int]]
 
 
 def _epc_rows(event: Event) -> list[tuple[str, int, Decimal | None, str | None]]:
-    seen: set[tuple[str, int]] = set()
     rows: list[tuple[str, int, Decimal | None, str | None]] = []
     for uris, role in _what(event):
-        for uri in uris:
-            key = (canonical_epc(uri), role)
-            if key not in seen:
-                seen.add(key)
-                rows.append((key[0], role, None, None))
+        # each role once per list: the canonical keys of one list, first occurrences in order
+        rows += [(key, role, None, None) for key in dict.fromkeys(canonical_epcs(uris))]
+    seen: set[tuple[str, int]] = set()
     for elements, role in _what_classes(event):
         for element in elements:
             key = (canonical_epc(element.epc_class), role)
@@ -355,13 +409,19 @@ def index_event(
     indexed = IndexedEvent(
         event=stored, event_id=event_id, event_hash=event_hash, row=row, epcs=_epc_rows(event)
     )
-    indexed.biz_transactions = [(bt.type, bt.value) for bt in event.biz_transactions]
-    indexed.source_dest = [("s", s.type, canonical_epc(s.value)) for s in event.sources] + [
-        ("d", d.type, canonical_epc(d.value)) for d in event.destinations
-    ]
-    indexed.fields = _event_fields(event)
-    for position, element in enumerate(event.sensor_elements):
-        indexed.sensors.extend(_sensor_rows(position, element))
+    if event.biz_transactions:
+        indexed.biz_transactions = [(bt.type, bt.value) for bt in event.biz_transactions]
+    if event.sources or event.destinations:
+        indexed.source_dest = [("s", s.type, canonical_epc(s.value)) for s in event.sources] + [
+            ("d", d.type, canonical_epc(d.value)) for d in event.destinations
+        ]
+    indexed.fields = _event_fields(event) or ()
+    if event.sensor_elements:
+        indexed.sensors = [
+            row
+            for position, element in enumerate(event.sensor_elements)
+            for row in _sensor_rows(position, element)
+        ]
     if error is not None:
         indexed.corrections = list(dict.fromkeys(error.corrective_event_ids))
     persistent = event.persistent_disposition

@@ -10,21 +10,40 @@ Table and column names in the SQL text come from schema constants, never from va
 are always bound parameters. Lists of keys are bound as one array on PostgreSQL
 (``= ANY(%s::bigint[])``, one statement whatever their number) and as chunks of
 ``IN (?, …)`` on SQLite (at most :data:`CHUNK` markers per statement).
+
+Bulk inserts on SQLite (:func:`sqlite_insert`) send many rows per ``INSERT`` statement: SQLite
+does the set-up of an ``INSERT`` (its program, and a cursor on the table and on each of its
+indexes) once per execution, so a ``VALUES (…), (…), …`` list of rows shares it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
+from itertools import chain
 from typing import Any, Final, Literal
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-__all__ = ["CHUNK", "ArrayType", "driver", "execute", "execute_many", "marker", "select_in"]
+__all__ = [
+    "CHUNK",
+    "ROWS_PER_INSERT",
+    "ArrayType",
+    "driver",
+    "execute",
+    "execute_many",
+    "marker",
+    "select_in",
+    "sqlite_insert",
+]
 
 #: Markers per ``IN (…)`` list on SQLite (below the historical 999-variable limit).
 CHUNK: Final = 900
+#: Rows per multi-row ``INSERT`` on SQLite (fewer when they would need more than
+#: :data:`CHUNK` markers). Measured here: ~100 rows per statement take 15-20 % off the inserts.
+ROWS_PER_INSERT: Final = 100
 
 ArrayType = Literal["bigint", "text"]
 """The PostgreSQL array type that a list of keys is bound as."""
@@ -103,3 +122,26 @@ def select_in(
             if cursor.description is not None:
                 rows.extend(cursor.fetchall())
     return rows
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(head: str, width: int, rows: int) -> str:
+    row = f"({', '.join(['?'] * width)})"
+    return f"{head} VALUES {', '.join([row] * rows)}"
+
+
+def sqlite_insert(cursor: Any, head: str, width: int, rows: Sequence[Sequence[object]]) -> None:
+    """Insert ``rows`` through a ``sqlite3`` cursor, many rows per statement.
+
+    ``head`` is ``INSERT INTO table (columns)`` (names from schema constants) and every row has
+    ``width`` values in that column order. Full statements of :data:`ROWS_PER_INSERT` rows (or
+    as many as :data:`CHUNK` markers allow) go as one ``executemany``; the rows left over go one
+    per execution. The rows are inserted in their order, as by ``executemany`` row by row.
+    """
+    per = max(1, min(ROWS_PER_INSERT, CHUNK // width))
+    full = len(rows) - len(rows) % per
+    if full:
+        groups = (tuple(chain.from_iterable(rows[at : at + per])) for at in range(0, full, per))
+        cursor.executemany(_insert_sql(head, width, per), groups)
+    if full < len(rows):
+        cursor.executemany(_insert_sql(head, width, 1), rows[full:])

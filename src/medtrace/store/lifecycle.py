@@ -225,6 +225,12 @@ FLAG_PRIORITY: Final[tuple[str, ...]] = tuple(
     )
 )  # fmt: skip
 
+#: Statuses the per-item rules use, as plain module constants (an enum class attribute is a
+#: lookup through the enum's machinery, on every item).
+_ACTIVE: Final = ItemStatus.ACTIVE
+_UNKNOWN: Final = ItemStatus.UNKNOWN
+_IN_TRANSIT: Final = ItemStatus.IN_TRANSIT
+
 _RECEIVING: Final = frozenset({_BIZSTEP + "receiving", _BIZSTEP + "accepting"})
 _HOLDING: Final = _BIZSTEP + "holding"
 _NON_SELLABLE: Final = _DISP + "non_sellable_other"
@@ -420,15 +426,16 @@ class Transition:
     """What one event does to every item it touches in one role (:func:`next_state`).
 
     The parts of the rules that depend on the event alone (status rules 1-5, custodian, ILMD,
-    disposition) are worked out once here, so that applying an event to the thousands of items
-    of a shipment only does the per-item rest (previous status, persistent dispositions,
-    location). Build one with :func:`transition`.
+    disposition, and the whole status of an item never seen) are worked out once here, so that
+    applying an event to the thousands of items of a shipment only does the per-item rest
+    (previous status, persistent dispositions, location). Build one with :func:`transition`.
     """
 
     __slots__ = (
         "custodian",
         "declared",
         "disposition",
+        "first",
         "flags",
         "ilmd",
         "new_flags",
@@ -463,50 +470,71 @@ class Transition:
         self.ilmd = commissioning and role is not Role.CONTAINED
         self.sets_disposition = view.disposition is not None and role is not Role.INPUT
         self.disposition = view.disposition if self.sets_disposition else None
+        self.first = self._first_state()
+
+    def _first_state(self) -> ItemSnapshot:
+        """The state of an item never seen after the event, but for its identity and container.
+
+        Everything in it depends on the event alone (rules 1-7 without a previous status or
+        persistent dispositions); :meth:`apply_into` fills in the key, its parts and the parent.
+        """
+        view, seq = self.view, self.view.seq
+        status = self.status
+        if status is None:
+            status = _ACTIVE if self.stock else _UNKNOWN
+        if self.new_flags:
+            status = _with_flags(status, self.new_flags)
+        return ItemSnapshot(
+            uri="",
+            kind="",
+            lot=view.lot if self.ilmd else None,
+            expiry=view.expiry if self.ilmd else None,
+            status=status,
+            disposition=self.disposition,
+            custodian=self.custodian,
+            location=view.biz_location,
+            last_event_seq=seq,
+            last_event_time=view.event_time,
+            commissioned_seq=seq if self.ilmd else None,
+            updated_seq=max(0, seq),
+            persistent=self.new_flags,
+        )
 
     def apply(self, state: ItemSnapshot | None, uri: str) -> ItemSnapshot:
         """The state after the event; ``state`` None for an item never seen (key ``uri``)."""
+        return self.apply_into(state, uri, None if state is None else state.parent_id)
+
+    def apply_into(
+        self, state: ItemSnapshot | None, uri: str, parent_id: int | None
+    ) -> ItemSnapshot:
+        """:meth:`apply`, with ``parent_id`` as the container of the resulting state.
+
+        The projection puts the children of an aggregation into their parent with the same
+        step (one new state instead of two); :meth:`apply` passes the item's own through.
+        """
         view = self.view
         seq = view.seq
         if self.declared:
             item = state if state is not None else new_item(uri)
-            return msgspec.structs.replace(item, updated_seq=max(item.updated_seq, seq))
-        status = self.status
+            return msgspec.structs.replace(
+                item, parent_id=parent_id, updated_seq=max(item.updated_seq, seq)
+            )
         if state is None:
-            # an item never seen: build it in one go (no intermediate new_item)
-            if status is None:
-                status = ItemStatus.ACTIVE if self.stock else ItemStatus.UNKNOWN
-            persistent = self.new_flags
-            if persistent:
-                status = _with_flags(status, persistent)
+            # an item never seen: the event's first state with this item's identity
             kind, gtin, serial = parse_key(uri)
-            ilmd = self.ilmd
-            return ItemSnapshot(
-                uri=uri,
-                kind=kind,
-                gtin=gtin,
-                serial=serial,
-                lot=view.lot if ilmd else None,
-                expiry=view.expiry if ilmd else None,
-                status=status,
-                disposition=self.disposition,
-                custodian=self.custodian,
-                location=view.biz_location,
-                last_event_seq=seq,
-                last_event_time=view.event_time,
-                commissioned_seq=seq if ilmd else None,
-                updated_seq=max(0, seq),
-                persistent=persistent,
+            return msgspec.structs.replace(
+                self.first, uri=uri, kind=kind, gtin=gtin, serial=serial, parent_id=parent_id
             )
         persistent = _persistent(state.persistent, view) if self.flags else state.persistent
+        status = self.status
         if status is None:
             status = state.status
             if self.stock and status not in STOCK_STATUSES:
-                status = ItemStatus.ACTIVE
+                status = _ACTIVE
         if persistent:
             status = _with_flags(status, persistent)
         location = view.biz_location
-        if location is None and status is not ItemStatus.IN_TRANSIT:
+        if location is None and status is not _IN_TRANSIT:
             location = state.location
         lot, expiry, commissioned_seq = state.lot, state.expiry, state.commissioned_seq
         if self.ilmd:
@@ -524,10 +552,11 @@ class Transition:
             disposition=self.disposition if self.sets_disposition else state.disposition,
             custodian=self.custodian if self.sets_custodian else state.custodian,
             location=location,
+            parent_id=parent_id,
             last_event_seq=seq,
             last_event_time=view.event_time,
             commissioned_seq=commissioned_seq,
-            updated_seq=max(state.updated_seq, seq),
+            updated_seq=seq if seq > state.updated_seq else state.updated_seq,
             persistent=persistent,
         )
 

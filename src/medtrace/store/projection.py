@@ -4,8 +4,10 @@ Capture calls :func:`apply` in its transaction with the events it has just writt
 ``event``/``event_epc`` rows already in place). The projection is set-based: it loads the
 states of every touched EPC and of everything inside them in a few chunked queries, folds the
 events in Python with :func:`medtrace.store.lifecycle.next_state`, and writes the changed rows
-back set-based: one ``executemany`` upsert (``INSERT … ON CONFLICT (epc_id) DO UPDATE``) on
-SQLite; on PostgreSQL ``COPY`` into a temporary table and one ``INSERT … SELECT … ON CONFLICT``.
+back set-based. The rows of identifiers that capture has just created are inserted (multi-row
+``INSERT`` statements on SQLite, ``COPY`` on PostgreSQL); the others are upserted: one
+``executemany`` of ``INSERT … ON CONFLICT (epc_id) DO UPDATE`` on SQLite, on PostgreSQL ``COPY``
+into a temporary table and one ``INSERT … SELECT … ON CONFLICT``.
 
 Rules on top of the per-item lifecycle:
 
@@ -131,12 +133,14 @@ class _Fold:
     """Folds occurrences into ``states`` (``epc_id`` → snapshot), tracking containment.
 
     ``scope`` (replay) restricts the items written; ``check_late`` (incremental) records the
-    items an occurrence older than their last event touched.
+    items an occurrence older than their last event touched; ``touched`` records the items of
+    ``watch`` that an occurrence stepped (the others need no record).
     """
 
     states: dict[int, ItemSnapshot]
     scope: set[int] | None = None
     check_late: bool = False
+    watch: Set[int] = frozenset()
     children: dict[int, set[int]] = field(default_factory=dict)
     dirty: set[int] = field(default_factory=set)
     touched: set[int] = field(default_factory=set)
@@ -147,14 +151,25 @@ class _Fold:
             if state.parent_id is not None:
                 self.children.setdefault(state.parent_id, set()).add(epc_id)
 
+    def _reparent(self, epc_id: int, old_parent: int | None, new_parent: int | None) -> None:
+        """Move ``epc_id`` between the containers' child sets (the parents differ)."""
+        children = self.children
+        if old_parent is not None:
+            siblings = children.get(old_parent)
+            if siblings is not None:
+                siblings.discard(epc_id)
+        if new_parent is not None:
+            inside = children.get(new_parent)
+            if inside is None:
+                children[new_parent] = {epc_id}
+            else:
+                inside.add(epc_id)
+
     def _put(self, epc_id: int, new: ItemSnapshot) -> None:
         old = self.states.get(epc_id)
         old_parent = old.parent_id if old is not None else None
         if old_parent != new.parent_id:
-            if old_parent is not None:
-                self.children.get(old_parent, set()).discard(epc_id)
-            if new.parent_id is not None:
-                self.children.setdefault(new.parent_id, set()).add(epc_id)
+            self._reparent(epc_id, old_parent, new.parent_id)
         self.states[epc_id] = new
         self.dirty.add(epc_id)
 
@@ -170,26 +185,29 @@ class _Fold:
         """Apply ``move`` to each member in turn (their roles are ``move``'s); with ``parent``,
         also put each one except the parent itself into that container (what
         :meth:`_set_parent` does after the step: ``updated_seq`` is the event's already)."""
-        states, scope, touched, dirty = self.states, self.scope, self.touched, self.dirty
+        states, scope, dirty = self.states, self.scope, self.dirty
+        watch, touched = self.watch, self.touched
         late = self.late if self.check_late else None
         event_time = move.view.event_time
-        apply = move.apply
+        apply_into = move.apply_into
         for epc_id, uri, _role in members:
             if scope is not None and epc_id not in scope:
                 continue
             old = states.get(epc_id)
-            if late is not None and old is not None and old.last_event_time > event_time:
-                late.add(epc_id)
-            touched.add(epc_id)
-            new = apply(old, uri)
-            if parent is not None and parent not in (epc_id, new.parent_id):
-                new = msgspec.structs.replace(new, parent_id=parent)
-            if new.parent_id == (old.parent_id if old is not None else None):
-                # a transition passes parent_id through: no containment to maintain
-                states[epc_id] = new
-                dirty.add(epc_id)
+            if old is None:
+                old_parent = None
             else:
-                self._put(epc_id, new)
+                old_parent = old.parent_id
+                if late is not None and old.last_event_time > event_time:
+                    late.add(epc_id)
+            if epc_id in watch:
+                touched.add(epc_id)
+            # a transition passes the container through unless the step puts it into ``parent``
+            into = old_parent if parent is None or parent == epc_id else parent
+            states[epc_id] = apply_into(old, uri, into)
+            dirty.add(epc_id)
+            if into != old_parent:
+                self._reparent(epc_id, old_parent, into)
 
     def _set_parent(self, epc_id: int, parent_id: int | None, seq: int) -> None:
         old = self.states.get(epc_id)
@@ -233,22 +251,25 @@ class _Fold:
     def _by_role(self, occurrence: _Occurrence, parent: int | None = None) -> None:
         """Step every member in ``members`` order, each with the transition of its role."""
         members = occurrence.members
+        count = len(members)
         start = 0
-        while start < len(members):
+        while start < count:
             # members come grouped by role: one transition per run of the same role
             role = members[start][2]
             end = start + 1
-            while end < len(members) and members[end][2] == role:
+            while end < count and members[end][2] == role:
                 end += 1
-            into = parent if role == Role.CHILD else None
+            into = parent if role == _CHILD else None
             self._steps(members[start:end], occurrence.move(role), into)
             start = end
 
     def _object(self, occurrence: _Occurrence) -> None:
         view, members = occurrence.view, occurrence.members
-        direct = {epc_id for epc_id, _, _ in members}
         self._by_role(occurrence)
         children = self.children
+        direct = {epc_id for epc_id, _, _ in members}
+        if children.keys().isdisjoint(direct):
+            return  # no member contains anything (most events)
         for epc_id, _, _ in members:
             if not children.get(epc_id):
                 continue  # nothing inside (most items)
@@ -261,13 +282,12 @@ class _Fold:
                 direct.update(inside)
                 states = self.states
                 contained = [(inner, states[inner].uri, _CONTAINED) for inner in inside]
-                self._steps(contained, occurrence.move(Role.CONTAINED))
+                self._steps(contained, occurrence.move(_CONTAINED))
 
     def _aggregation(self, occurrence: _Occurrence) -> None:
         view, members = occurrence.view, occurrence.members
-        parents = [epc_id for epc_id, _, role in members if role == Role.PARENT]
-        children = [epc_id for epc_id, _, role in members if role == Role.CHILD]
-        parent = parents[0] if parents else None
+        # members come grouped by role, the parent (if any) first
+        parent = next((epc_id for epc_id, _, role in members if role == _PARENT), None)
         if parent is not None and view.action == "ADD":
             # each child is stepped and put into the parent at once (the parent comes first
             # in ``members``; a child's containment concerns only the child)
@@ -275,6 +295,7 @@ class _Fold:
             return
         self._by_role(occurrence)
         if parent is not None and view.action == "DELETE":
+            children = [epc_id for epc_id, _, role in members if role == _CHILD]
             released = children if children else list(self.children.get(parent, ()))
             for child in released:
                 state = self.states.get(child)
@@ -309,6 +330,8 @@ def _chunks(values: Iterable[int]) -> Iterable[list[int]]:
 _STATUSES: Final = {status.value: status for status in ItemStatus}
 _ROLES: Final = {role.value: role for role in Role}
 _CONTAINED: Final = Role.CONTAINED.value
+_PARENT: Final = Role.PARENT.value
+_CHILD: Final = Role.CHILD.value
 #: ``status.value`` without the enum property's cost (one lookup per written row).
 _STATUS_TEXT: Final = {status: status.value for status in ItemStatus}
 _SELECT_STATES: Final = f"SELECT {', '.join(_COLUMNS)} FROM {_STATE.name} WHERE "  # noqa: S608
@@ -542,10 +565,7 @@ _PG_MERGE: Final = (
 )
 _PG_CLEAR: Final = f"DELETE FROM {_PG_TEMP}"  # noqa: S608 - schema constants only
 _PG_INSERT: Final = f"COPY {_STATE.name} ({', '.join(_COLUMNS)}) FROM STDIN"
-_INSERT_SQLITE: Final = (
-    f"INSERT INTO {_STATE.name} ({', '.join(_COLUMNS)}) "  # noqa: S608 - schema constants only
-    f"VALUES ({', '.join(['?'] * len(_COLUMNS))})"
-)
+_INSERT_SQLITE: Final = f"INSERT INTO {_STATE.name} ({', '.join(_COLUMNS)})"
 
 
 def _write(
@@ -555,7 +575,8 @@ def _write(
     new_keys: Set[int] = frozenset(),
 ) -> None:
     """Delete ``gone`` rows; write ``states`` set-based: insert the rows of ``new_keys`` (they
-    cannot exist yet), upsert the others (``executemany`` on SQLite, ``COPY`` on PostgreSQL)."""
+    cannot exist yet; multi-row ``INSERT`` on SQLite, ``COPY`` on PostgreSQL), upsert the others
+    (``executemany`` on SQLite, ``COPY`` and one merge on PostgreSQL)."""
     dbapi.select_in(conn, _DELETE_STATES, sorted(gone), "bigint")
     if not states:
         return
@@ -584,7 +605,7 @@ def _write(
     cursor = raw.cursor()
     try:
         if inserts:
-            cursor.executemany(_INSERT_SQLITE, inserts)
+            dbapi.sqlite_insert(cursor, _INSERT_SQLITE, len(_COLUMNS), inserts)
         if upserts:
             cursor.executemany(_UPSERT[conn.dialect.name], upserts)
     finally:
@@ -612,10 +633,10 @@ def _run(
     states = _load_states(conn, ids.difference(new_keys))
     hidden = {epc_id for epc_id, state in states.items() if state.status in _MAY_HIDE_FLAGS}
     _load_contents(conn, states)
-    fold = _Fold(states, check_late=bound is None)
+    fold = _Fold(states, check_late=bound is None, watch=hidden)
     for occurrence in occurrences:
         fold.apply(occurrence)
-    marks = fold.late | (fold.touched & hidden) | set(retracted)
+    marks = fold.late | fold.touched | set(retracted)
     gone: set[int] = set()
     if marks:
         scope = _related(conn, _related(conn, marks, downward=True), downward=False)
