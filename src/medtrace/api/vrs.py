@@ -246,9 +246,20 @@ def run(
 async def _send(
     request: Request[Any, Any, Any], outcome: Outcome
 ) -> Response[VerificationResponse]:
-    """Commit the outcome's audit entry, then answer (a refusal is a ``404`` problem)."""
+    """Commit the outcome's audit entry, then answer (a refusal is a ``404`` problem).
+
+    On a SQLite file the entry joins the event loop's group commit like the fast path's
+    (:class:`~medtrace.verify.audit_writer.LoopAuditWriter`): while the thread writer has
+    entries of its own, the loop's writer hands it every batch to keep the order, and one
+    entry that way (a request whose API key just left the 1 s key cache) made the requests of
+    the next ~100 ms wait for the thread writer's commit.
+    """
     if outcome.entry is not None:
-        await services(request).writer.submit_async(outcome.entry)
+        found = services(request)
+        if found.loop_writer is not None:
+            await found.loop_writer.write(outcome.entry)
+        else:
+            await found.writer.submit_async(outcome.entry)
     if isinstance(outcome.result, Refused):
         raise ApiError("NoSuchResourceException", outcome.result.detail)
     return _answer(outcome.result)

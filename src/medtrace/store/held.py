@@ -28,8 +28,7 @@ milliseconds). A thread that must not block turns that off for its connection
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
@@ -70,36 +69,16 @@ class HeldConnection:
             raise TypeError(f"expected a sqlite3 connection, got {type(raw).__name__}")
         return conn, raw
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> _Transaction:
         """A read transaction (``BEGIN``: one snapshot for every statement inside)."""
-        with self._transaction("BEGIN") as conn:
-            yield conn
+        return _Transaction(self, "BEGIN")
 
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self) -> _Transaction:
         """A write transaction (``BEGIN IMMEDIATE``: the write lock is taken up front)."""
-        with self._transaction("BEGIN IMMEDIATE") as conn:
-            yield conn
-
-    @contextmanager
-    def _transaction(self, begin: str) -> Iterator[Connection]:
-        conn, raw = self._connection()
-        self._driver(raw, begin)
-        try:
-            yield conn
-        except BaseException:
-            if raw.in_transaction:
-                self._driver(raw, "ROLLBACK")
-            raise
-        try:
-            self._driver(raw, "COMMIT")
-        except BaseException:
-            if raw.in_transaction:
-                self._driver(raw, "ROLLBACK")
-            raise
+        return _Transaction(self, "BEGIN IMMEDIATE")
 
     def _driver(self, raw: sqlite3.Connection, sql: str) -> None:
+        """Run ``sql`` on the driver connection; its errors as SQLAlchemy's."""
         try:
             raw.execute(sql)
         except sqlite3.Error as error:
@@ -119,3 +98,43 @@ class HeldConnection:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+
+
+class _Transaction:
+    """``with held.read() as conn:`` — committed on success, rolled back on any error.
+
+    A plain class rather than a generator context manager: it runs twice per verification
+    request.
+    """
+
+    __slots__ = ("_begin", "_held", "_raw")
+
+    def __init__(self, held: HeldConnection, begin: str) -> None:
+        self._held = held
+        self._begin = begin
+        self._raw: sqlite3.Connection | None = None
+
+    def __enter__(self) -> Connection:
+        conn, raw = self._held._connection()
+        self._held._driver(raw, self._begin)
+        self._raw = raw
+        return conn
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        raw, self._raw = self._raw, None
+        if raw is None:  # pragma: no cover - __enter__ failed: no transaction to end
+            return
+        if kind is None:
+            try:
+                self._held._driver(raw, "COMMIT")
+            except BaseException:
+                if raw.in_transaction:
+                    self._held._driver(raw, "ROLLBACK")
+                raise
+        elif raw.in_transaction:
+            self._held._driver(raw, "ROLLBACK")
