@@ -99,29 +99,18 @@ def _raw(env: Mapping[str, str], field: str) -> str | None:
     return None if raw is None or not raw.strip() else raw
 
 
-def _int(env: Mapping[str, str], field: str, default: int) -> int:
+def _int(env: Mapping[str, str], field: str, default: int, *, minimum: int = 1) -> int:
+    """An integer variable of at least ``minimum`` (1: positive; 0: a count that may be 0)."""
     raw = _raw(env, field)
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise SettingsError(f"{ENV_VARS[field]}: expected a positive integer, got {raw!r}")
-    return value
-
-
-def _count(env: Mapping[str, str], field: str, default: int) -> int:
-    raw = _raw(env, field)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise SettingsError(f"{ENV_VARS[field]}: expected 0 or a positive integer, got {raw!r}")
+        value = minimum - 1
+    if value < minimum:
+        expected = "a positive integer" if minimum == 1 else f"{minimum} or a positive integer"
+        raise SettingsError(f"{ENV_VARS[field]}: expected {expected}, got {raw!r}")
     return value
 
 
@@ -279,5 +268,5 @@ class ApiSettings:
             subscription_retry_max_seconds=_seconds(
                 source, "subscription_retry_max_seconds", d.subscription_retry_max_seconds
             ),
-            read_threads=_count(source, "read_threads", d.read_threads),
+            read_threads=_int(source, "read_threads", d.read_threads, minimum=0),
         )

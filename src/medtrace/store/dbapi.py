@@ -18,7 +18,7 @@ indexes) once per execution, so a ``VALUES (…), (…), …`` list of rows shar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import chain
@@ -34,6 +34,7 @@ __all__ = [
     "driver",
     "execute",
     "execute_many",
+    "execute_named",
     "marker",
     "select_in",
     "sqlite_insert",
@@ -82,6 +83,14 @@ def execute(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[t
     text = sql.format(m=marker(conn))
     with _cursor(conn, text) as cursor:
         cursor.execute(text, tuple(params))
+        return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def execute_named(conn: Connection, sql: str, params: Mapping[str, object]) -> list[Any]:
+    """Run ``sql`` written in the driver's own named style (sqlite3 ``:name``, psycopg
+    ``%(name)s``) with ``params``; its rows."""
+    with _cursor(conn, sql) as cursor:
+        cursor.execute(sql, params)
         return list(cursor.fetchall()) if cursor.description is not None else []
 
 

@@ -25,7 +25,6 @@ from typing import Any, Final
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
@@ -131,20 +130,6 @@ def _all_owned(scope: OrgScope, keys: tuple[str, ...]) -> bool:
     return bool(owned) and all(key.startswith(owned) or canonical_epc(key) != key for key in keys)
 
 
-def _execute(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
-    """``sql`` with named ``params`` through the driver, errors as SQLAlchemy's."""
-    cursor = dbapi.driver(conn).cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    except conn.dialect.loaded_dbapi.Error as error:
-        raise sa_exc.DBAPIError.instance(
-            sql, None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-        ) from error
-    finally:
-        cursor.close()
-
-
 def run_match_query(
     conn: Connection,
     query: EventQuery,
@@ -178,7 +163,7 @@ def run_match_query(
     params["lim"] = -1 if per_page is None else per_page + 1  # SQLite: -1 is no limit
     if per_page is None and dialect != "sqlite":
         params["lim"] = None  # PostgreSQL: LIMIT NULL is no limit
-    rows = _execute(conn, sql, params)
+    rows = dbapi.execute_named(conn, sql, params)
     more = per_page is not None and len(rows) > per_page
     rows = rows[:per_page] if per_page is not None else rows
     try:
