@@ -21,7 +21,7 @@ from medtrace.api.auth import (
     require_write,
 )
 from medtrace.api.errors import exception_handlers
-from medtrace.store.principal import Role
+from medtrace.store.principal import Principal, Role
 from medtrace.store.repository import Repository
 from medtrace.store.tenancy import create_api_key, create_organization, revoke_api_key
 
@@ -256,3 +256,32 @@ def test_only_api_keys_are_cached(
     authorization: str | None, api_key: str | None, cached: bool
 ) -> None:
     assert (KeyCache.key(authorization, api_key) is not None) is cached
+
+
+def _principal(name: str) -> Principal:
+    return Principal(name, name, Role.OPERATOR, key_id=f"k-{name}")
+
+
+def test_key_cache_lets_one_request_look_a_stale_key_up_while_the_others_keep_it() -> None:
+    cache = KeyCache(ttl=0.2)
+    key = KeyCache.key("Bearer mt_a_b", None)
+    assert key is not None
+    assert cache.get(key) is None and cache.claim(key) is None  # never seen
+    first = _principal("first")
+    cache.put(key, first)
+    assert cache.get(key) is first and cache.claim(key) is first  # fresh
+    time.sleep(0.25)
+    assert cache.get(key) is None  # stale, and nobody looks it up: the fast path declines
+    assert cache.claim(key) is None  # this caller looks it up ...
+    assert cache.get(key) is first  # ... meanwhile the others keep the principal
+    assert cache.claim(key) is first  # and are not asked to look it up too
+    second = _principal("second")
+    cache.put(key, second)
+    assert cache.get(key) is second
+    time.sleep(0.25)
+    assert cache.claim(key) is None
+    time.sleep(0.25)  # the lookup never finished: the stale principal is kept at most ttl
+    assert cache.get(key) is None
+    assert cache.claim(key) is None  # the next request looks it up again
+    cache.forget(key)  # its lookup failed (revoked)
+    assert cache.get(key) is None and cache.claim(key) is None

@@ -7,7 +7,8 @@ middleware that authenticates the ``X-Test-Org`` header as one of the test princ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ from tests.verify.test_responder import (
 )
 
 from medtrace.api.errors import exception_handlers
-from medtrace.api.vrs import vrs_handlers
+from medtrace.api.vrs import stop_loop_services, stop_services, vrs_handlers
 from medtrace.epcis.model import EPCISDocument
 from medtrace.store import schema
 from medtrace.store.engine import write_transaction
@@ -62,11 +63,21 @@ def fake_auth(app: ASGIApp) -> ASGIApp:
 
 @pytest.fixture(scope="module")
 def client(store: Repository) -> Iterator[TestClient[Litestar]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        """What ``create_app``'s lifespan does for the responder: its services stop."""
+        try:
+            yield
+        finally:
+            await stop_loop_services(app.state)
+            stop_services(app.state)
+
     app = Litestar(
         route_handlers=vrs_handlers,
         middleware=[fake_auth],
         exception_handlers=exception_handlers(),
         state=State({"repository": store}),
+        lifespan=[lifespan],
     )
     with TestClient(app) as test_client:
         yield test_client

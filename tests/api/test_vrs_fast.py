@@ -34,6 +34,7 @@ from medtrace.api.vrs_fast import FastVerify
 from medtrace.store.repository import Repository
 from medtrace.store.tenancy import create_api_key
 from medtrace.verify import audit
+from medtrace.verify.audit_writer import LoopAuditWriter, PostgresLoopAuditWriter
 
 __all__ = ["store"]  # the module-scoped store of the responder tests (SQLite, PostgreSQL)
 
@@ -221,9 +222,37 @@ def test_a_key_not_yet_seen_and_a_missing_credential_go_to_the_application(
     assert missing.status_code == 401 and answered == [False]
 
 
-def test_sqlite_answers_on_the_loop_and_postgres_in_a_worker_thread(served: Served) -> None:
+def test_the_fast_path_reads_and_records_on_the_event_loop(served: Served) -> None:
+    """SQLite: the loop's held connection and group commit; PostgreSQL: the loop's own
+    connections (:class:`LoopPostgres`) for the reads and the audit rows, no worker thread."""
     services = services_of(served.app.state)
     if served.repo.engine.dialect.name == "sqlite":
-        assert services.held is not None and services.loop_writer is not None
-    else:
-        assert services.held is None and services.loop_writer is None
+        assert services.held is not None and isinstance(services.loop_writer, LoopAuditWriter)
+        assert services.pg is None
+        return
+    assert services.held is None and services.pg is not None
+    assert isinstance(services.loop_writer, PostgresLoopAuditWriter)
+    pg = services.pg
+    calls: list[str] = []
+    run, write_many = pg.run, pg.write_many
+
+    async def spy_run(reads: Any) -> Any:
+        calls.append("run")
+        return await run(reads)
+
+    async def spy_write_many(sql: str, rows: Any) -> None:
+        calls.append("write")
+        await write_many(sql, rows)
+
+    headers = {"Authorization": f"Bearer {served.keys[PHARMACY.org_id]}"}
+    assert served.client.get("/", headers=headers).status_code == 200  # key cached
+    corr = _corr()
+    path = f"/verify/01/{GTIN}/10/L1/21/OK?reqGLN={PHARMACY_GLN}&corrUUID={corr}"
+    pg.run, pg.write_many = spy_run, spy_write_many  # type: ignore[method-assign]
+    try:
+        response, answered = _ask(served, path, headers, fast=True)
+    finally:
+        del pg.run, pg.write_many  # back to the class's methods
+    assert response.status_code == 200 and answered == [True]
+    assert calls == ["run", "write"]
+    assert _audit_rows(served.repo, corr) == 1

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from medtrace.gs1.gtin import Gtin
 from medtrace.store import schema
 from medtrace.store.held import HeldConnection
+from medtrace.store.loop_pg import LoopPostgres
 from medtrace.store.principal import Role
 from medtrace.store.repository import Repository
 from medtrace.store.tenancy import create_organization
@@ -27,6 +29,7 @@ from medtrace.verify.audit_writer import (
     AuditWriter,
     AuditWriterStoppedError,
     LoopAuditWriter,
+    PostgresLoopAuditWriter,
     default_spool_dir,
 )
 from medtrace.verify.responder import ResponderCache
@@ -344,3 +347,62 @@ def test_loop_writer_fails_every_request_of_a_failed_batch(sqlite_repo: Reposito
     assert all(isinstance(result, sa.exc.IntegrityError) for result in results)
     fallback.stop()
     assert stored_serials(sqlite_repo) == ["first"]  # the batch was one transaction
+
+
+_POSTGRES_ONLY = pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@_POSTGRES_ONLY
+def test_postgres_loop_writer_commits_concurrent_entries_in_batches(repo: Repository) -> None:
+    fallback = AuditWriter(repo.engine)
+    serials = [f"P{i:03d}" for i in range(60)]
+    batches: list[int] = []
+
+    async def main() -> list[bool]:
+        pg = LoopPostgres(repo.engine)
+        write_many = pg.write_many
+
+        async def counted(sql: str, rows: Any) -> None:
+            batches.append(len(rows))
+            await write_many(sql, rows)
+
+        pg.write_many = counted  # type: ignore[method-assign]
+        loop_writer = PostgresLoopAuditWriter(pg, fallback)
+        seen = []
+
+        async def one(serial: str) -> None:
+            await loop_writer.write(entry(serial))
+            with repo.engine.connect() as conn:  # committed before write() returned
+                seen.append(len(audit.list_records(conn, serial=serial)) == 1)
+
+        try:
+            await asyncio.gather(*(one(serial) for serial in serials))
+        finally:
+            await pg.close()
+        return seen
+
+    assert all(asyncio.run(main()))
+    assert sorted(stored_serials(repo)) == serials
+    assert sum(batches) == len(serials) and len(batches) < len(serials)  # group commit
+    assert fallback.quiet()
+    fallback.stop()
+
+
+@_POSTGRES_ONLY
+def test_postgres_loop_writer_hands_a_failed_batch_to_the_thread_writer(
+    repo: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    fallback = AuditWriter(repo.engine)
+
+    async def main() -> None:
+        pg = LoopPostgres(repo.engine)
+        await pg.close()  # every write on the loop now fails
+        loop_writer = PostgresLoopAuditWriter(pg, fallback)
+        await asyncio.gather(*(loop_writer.write(entry(f"F{i}")) for i in range(5)))
+
+    asyncio.run(main())
+    assert sorted(stored_serials(repo)) == [f"F{i}" for i in range(5)]
+    assert "handed to the thread writer" in caplog.text
+    fallback.stop()

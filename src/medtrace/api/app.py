@@ -47,6 +47,7 @@ from medtrace.api.resources import resource_handlers
 from medtrace.api.settings import ApiSettings
 from medtrace.api.subscription_worker import DeliverySettings, DeliveryWorker
 from medtrace.api.subscriptions import subscription_handlers
+from medtrace.api.vrs import stop_loop_services as stop_vrs_loop_services
 from medtrace.api.vrs import stop_services as stop_vrs_services
 from medtrace.api.vrs import vrs_handlers
 from medtrace.api.vrs_fast import FastVerify
@@ -119,6 +120,7 @@ def create_app(settings: ApiSettings, *, repository: Repository | None = None) -
             await anyio.to_thread.run_sync(delivery.stop)
             if worker is not None:
                 await anyio.to_thread.run_sync(worker.stop)
+            await stop_vrs_loop_services(app.state)
             await anyio.to_thread.run_sync(stop_vrs_services, app.state)
             if owned:
                 store.close()

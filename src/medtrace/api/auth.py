@@ -122,12 +122,23 @@ def authenticate(engine: Engine, authorization: str | None, api_key: str | None)
 
 
 class KeyCache:
-    """API key principals for :data:`KEY_CACHE_SECONDS`, by SHA-256 of the request's headers."""
+    """API key principals for :data:`KEY_CACHE_SECONDS`, by SHA-256 of the request's headers.
+
+    A principal is fresh for ``ttl`` seconds. Then the first request that needs it through the
+    authentication middleware (:meth:`claim`) looks the key up again, and while that lookup
+    runs, for at most ``ttl`` more seconds, every other request keeps the principal it had
+    (:meth:`get`, :meth:`claim`). Without this, every request that arrived during the lookup's
+    few milliseconds looked the key up too, through the framework's slow path: at thousands
+    of verification requests a second, tens of requests once a second per process, and the
+    tail of the latency distribution. A revoked key stops working within ``ttl`` plus one
+    lookup (at most ``2 * ttl``).
+    """
 
     def __init__(self, ttl: float = KEY_CACHE_SECONDS, max_entries: int = _KEY_CACHE_MAX) -> None:
         self._ttl = ttl
         self._max = max_entries
-        self._entries: dict[bytes, tuple[float, Principal]] = {}
+        # key → (fresh until, principal, kept while a lookup runs until)
+        self._entries: dict[bytes, tuple[float, Principal, float]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -142,22 +153,41 @@ class KeyCache:
         return hashlib.sha256(f"{authorization}\x00{api_key}".encode()).digest()
 
     def get(self, key: bytes) -> Principal | None:
-        """The cached principal while fresh."""
+        """The cached principal while fresh, or while another request looks the key up."""
+        hit = self._entries.get(key)
+        if hit is None:
+            return None
+        now = time.monotonic()
+        return hit[1] if now < hit[0] or now < hit[2] else None
+
+    def claim(self, key: bytes) -> Principal | None:
+        """:meth:`get`; ``None`` also when the principal is stale and no lookup runs, and then
+        the caller is the one to look the key up: it must :meth:`put` the principal found, or
+        :meth:`forget` the key."""
         with self._lock:
             hit = self._entries.get(key)
-        if hit is None or hit[0] <= time.monotonic():
+            if hit is None:
+                return None
+            now = time.monotonic()
+            if now < hit[0] or now < hit[2]:
+                return hit[1]
+            self._entries[key] = (hit[0], hit[1], now + self._ttl)
             return None
-        return hit[1]
 
     def put(self, key: bytes, principal: Principal) -> None:
         """Remember ``principal`` for the next :data:`KEY_CACHE_SECONDS`."""
         with self._lock:
             if len(self._entries) >= self._max:
                 now = time.monotonic()
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                self._entries = {k: v for k, v in self._entries.items() if max(v[0], v[2]) > now}
                 if len(self._entries) >= self._max:
                     self._entries.clear()
-            self._entries[key] = (time.monotonic() + self._ttl, principal)
+            self._entries[key] = (time.monotonic() + self._ttl, principal, 0.0)
+
+    def forget(self, key: bytes) -> None:
+        """Drop the key's principal (its lookup failed: revoked, unknown, or no store)."""
+        with self._lock:
+            self._entries.pop(key, None)
 
 
 class _AuthenticationMiddleware(AbstractAuthenticationMiddleware):
@@ -172,13 +202,21 @@ class _AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         headers = connection.headers
         authorization, api_key = headers.get("authorization"), headers.get("x-api-key")
         key = KeyCache.key(authorization, api_key)
-        principal = self._cache.get(key) if key is not None else None
+        principal = self._cache.claim(key) if key is not None else None
         if principal is None:
-            principal = await anyio.to_thread.run_sync(
-                authenticate, self._engine, authorization, api_key
-            )
-            if key is not None and principal.key_id is not None:
-                self._cache.put(key, principal)
+            try:
+                principal = await anyio.to_thread.run_sync(
+                    authenticate, self._engine, authorization, api_key
+                )
+            except BaseException:
+                if key is not None:
+                    self._cache.forget(key)
+                raise
+            if key is not None:
+                if principal.key_id is not None:
+                    self._cache.put(key, principal)
+                else:
+                    self._cache.forget(key)
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 

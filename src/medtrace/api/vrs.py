@@ -23,10 +23,11 @@ exactly one GLN. A malformed identifier is a ``400`` problem naming the AI and t
 of no organization on this responder is a ``404`` problem (see ``docs/verification.md``).
 
 Speed: the ordinary ``GET`` request is answered by :mod:`medtrace.api.vrs_fast` before the
-framework sees it, with the functions of this module (:func:`read_link`, :func:`run`); here the
-item state is read in a worker thread (a read-only transaction), the audit entry goes to the
-process's :class:`medtrace.verify.audit_writer.AuditWriter` (group commit) and the answer is sent
-once the entry is committed; responders by GTIN are cached for a second
+framework sees it, with the functions of this module (:func:`read_link`,
+:func:`outcome_reads`); here the item state is read in a worker thread (a read-only
+transaction), the audit entry joins the process's group commit (on the event loop for a SQLite
+file or PostgreSQL, else :class:`medtrace.verify.audit_writer.AuditWriter`) and the answer is
+sent once the entry is committed; responders by GTIN are cached for a second
 (:class:`medtrace.verify.responder.ResponderCache`).
 """
 
@@ -34,10 +35,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 from urllib.parse import quote
 
 import anyio
@@ -45,7 +44,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from medtrace.api import common
 from medtrace.api.errors import ApiError
@@ -54,14 +53,17 @@ from medtrace.gs1.digital_link import DigitalLink
 from medtrace.gs1.element_string import Gs1Message
 from medtrace.gs1.gtin import Gtin
 from medtrace.gs1.keys import Gln
+from medtrace.store import dbapi
 from medtrace.store.engine import create_store_engine
 from medtrace.store.held import HeldConnection
+from medtrace.store.loop_pg import LoopPostgres
 from medtrace.store.principal import Principal
 from medtrace.verify.audit import VerificationRecord
 from medtrace.verify.audit_writer import (
     LOOP_LOCK_WAIT_MS,
     AuditWriter,
     LoopAuditWriter,
+    PostgresLoopAuditWriter,
     default_spool_dir,
 )
 from medtrace.verify.responder import (
@@ -71,30 +73,26 @@ from medtrace.verify.responder import (
     ResponderCache,
     VerificationRequest,
     VerificationResponse,
-    answer,
+    answer_reads,
     check_connectivity,
     link_type_name,
-    responder_for,
+    responder_reads,
 )
 
 __all__ = [
     "VRS_PATH",
-    "Connect",
     "Outcome",
     "ScanRequest",
+    "outcome_reads",
     "raw_path",
     "read_link",
-    "run",
     "services_of",
+    "stop_loop_services",
     "vrs_handlers",
 ]
 
 VRS_PATH: Final = "/verify"
 _TAGS: Final = ["Verification (DSCSA VRS)"]
-
-Connect: TypeAlias = Callable[[], AbstractContextManager[Connection]]
-"""Where :func:`run` reads: ``engine.connect`` (a worker thread) or
-:meth:`medtrace.store.held.HeldConnection.read` (the event loop's thread on SQLite)."""
 
 
 class ScanRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -150,13 +148,18 @@ class _Services:
     worker thread, a connection of its own means the loop never waits for one that the worker
     threads hold, and a held one skips the pool's checkout and check-in on every request. It
     waits at most :data:`~medtrace.verify.audit_writer.LOOP_LOCK_WAIT_MS` for a lock.
+
+    ``pg`` (PostgreSQL only) are the event loop's own connections
+    (:class:`medtrace.store.loop_pg.LoopPostgres`): the fast path awaits its reads and its
+    audit rows' group commit (``loop_writer``) on the loop instead of in worker threads.
     """
 
     writer: AuditWriter
     responders: ResponderCache
     reader: Engine | None
     held: HeldConnection | None
-    loop_writer: LoopAuditWriter | None
+    pg: LoopPostgres | None
+    loop_writer: LoopAuditWriter | PostgresLoopAuditWriter | None
 
 
 _SERVICES_LOCK: Final = threading.Lock()
@@ -173,8 +176,12 @@ def services_of(state: Any) -> _Services:
         if not isinstance(found, _Services):
             engine: Engine = state["repository"].engine
             writer = AuditWriter(engine)
-            reader = held = loop_writer = None
-            if default_spool_dir(engine) is not None:  # a SQLite file, not :memory:
+            reader = held = pg = None
+            loop_writer: LoopAuditWriter | PostgresLoopAuditWriter | None = None
+            if engine.dialect.name == "postgresql":
+                pg = LoopPostgres(engine)
+                loop_writer = PostgresLoopAuditWriter(pg, writer)
+            elif default_spool_dir(engine) is not None:  # a SQLite file, not :memory:
                 # two connections: the loop's held one, and the checkpoints' (worker thread)
                 reader = create_store_engine(
                     engine.url.render_as_string(hide_password=False), pool_size=2, max_overflow=0
@@ -188,6 +195,7 @@ def services_of(state: Any) -> _Services:
                 responders=ResponderCache(),
                 reader=reader,
                 held=held,
+                pg=pg,
                 loop_writer=loop_writer,
             )
             state[_STATE_KEY] = found
@@ -197,6 +205,14 @@ def services_of(state: Any) -> _Services:
 def services(request: Request[Any, Any, Any]) -> _Services:
     """The application's audit writer and responder cache (``app.state.vrs_services``)."""
     return services_of(request.app.state)
+
+
+async def stop_loop_services(state: Any) -> None:
+    """Close the event loop's own connections of an application state (lifespan shutdown,
+    on the loop, before :func:`stop_services`)."""
+    found = state.get(_STATE_KEY)
+    if isinstance(found, _Services) and found.pg is not None:
+        await found.pg.close()
 
 
 def stop_services(state: Any) -> None:
@@ -210,19 +226,23 @@ def stop_services(state: Any) -> None:
             found.reader.dispose()
 
 
-def run(
-    connect: Connect,
+def outcome_reads(
+    dialect: str,
     principal: Principal,
     message: Gs1Message,
     params: dict[str, str],
     responders: ResponderCache,
-) -> Outcome:
-    """Check the parameters and answer the request from one read transaction of ``connect``."""
+) -> dbapi.Reads[Outcome]:
+    """Check the parameters and answer the request, as a read sequence on a ``dialect``
+    connection (:data:`medtrace.store.dbapi.Reads`): run in a worker thread on a connection of
+    the engine (:func:`~medtrace.store.dbapi.run_reads_with`, one read transaction, opened
+    only when the request passes its checks), or by the event loop (:class:`_Services`)."""
     now = dt.datetime.now(dt.UTC)
     link_type = link_type_name(params.get("linkType", VERIFICATION_SERVICE))
     req_gln = _requester_gln(principal, params.get("reqGLN"))
     if link_type == CHECK_CONNECTIVITY:
-        return Outcome(_connectivity(connect, message, params.get("corrUUID"), now))
+        connectivity = yield from _connectivity(message, params.get("corrUUID"), now)
+        return Outcome(connectivity)
     if link_type != VERIFICATION_SERVICE:
         raise ApiError(
             "ValidationException",
@@ -238,9 +258,24 @@ def run(
         corr_uuid=params.get("corrUUID"),
         link_type=link_type,
     )
-    with connect() as conn:
-        result, entry = answer(conn, request, requester=principal, now=now, responders=responders)
+    result, entry = yield from answer_reads(
+        dialect, request, requester=principal, now=now, responders=responders
+    )
     return Outcome(result, entry)
+
+
+async def _in_thread(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    message: Gs1Message,
+    params: dict[str, str],
+) -> Outcome:
+    """:func:`outcome_reads` in a worker thread, on a connection of the store's engine."""
+    engine = common.repository(request).engine
+    reads = outcome_reads(
+        engine.dialect.name, principal, message, params, services(request).responders
+    )
+    return await anyio.to_thread.run_sync(dbapi.run_reads_with, engine.connect, reads)
 
 
 async def _send(
@@ -266,13 +301,12 @@ async def _send(
 
 
 def _connectivity(
-    connect: Connect, message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
-) -> VerificationResponse:
+    message: Gs1Message | None, corr_uuid: str | None, now: dt.datetime
+) -> dbapi.Reads[VerificationResponse]:
     gln: str | None = None
     gtin = message.get("01") if message is not None else None
     if gtin is not None:
-        with connect() as conn:
-            responder = responder_for(conn, Gtin.parse(gtin))
+        responder = yield from responder_reads(Gtin.parse(gtin))
         gln = responder.gln if responder is not None else None
     return check_connectivity(responder_gln=gln, now=now, corr_uuid=corr_uuid)
 
@@ -311,10 +345,8 @@ def _root(request: Request[Any, Any, Any], principal: Principal) -> Response[Ver
         )
     _requester_gln(principal, params.get("reqGLN"))
     now = dt.datetime.now(dt.UTC)
-    connectivity = _connectivity(
-        common.repository(request).engine.connect, None, params.get("corrUUID"), now
-    )
-    return _answer(connectivity)
+    connectivity = _connectivity(None, params.get("corrUUID"), now)
+    return _answer(dbapi.run_reads_with(common.repository(request).engine.connect, connectivity))
 
 
 @get(
@@ -332,10 +364,7 @@ async def verify_link(request: Request[Any, Any, Any]) -> Response[VerificationR
     if not path.strip("/"):
         return await anyio.to_thread.run_sync(_root, request, principal)
     message, params = read_link(path, request.scope.get("query_string", b"").decode("latin-1"))
-    connect = common.repository(request).engine.connect
-    responders = services(request).responders
-    outcome = await anyio.to_thread.run_sync(run, connect, principal, message, params, responders)
-    return await _send(request, outcome)
+    return await _send(request, await _in_thread(request, principal, message, params))
 
 
 @post(
@@ -364,13 +393,10 @@ async def verify_scan(
         )
         if value is not None
     }
-    connect = common.repository(request).engine.connect
-    responders = services(request).responders
-    outcome = await anyio.to_thread.run_sync(
-        run, connect, principal, parsed.message, params, responders
-    )
-    return await _send(request, outcome)
+    return await _send(request, await _in_thread(request, principal, parsed.message, params))
 
 
 vrs_handlers: Final[list[HTTPRouteHandler]] = [verify_link, verify_scan]
-"""The route handlers of the verification responder, for ``create_app``."""
+"""The route handlers of the verification responder, for ``create_app``. An application that
+mounts them must stop their services on shutdown, as ``create_app``'s lifespan does:
+``await`` :func:`stop_loop_services` on the event loop, then :func:`stop_services`."""

@@ -10,21 +10,24 @@ application (:class:`medtrace.api.app.MedtraceApp`) hands ``GET /verify/...`` to
 * the credential is an API key whose principal is in the process's key cache
   (:class:`medtrace.api.auth.KeyCache`, filled by the authentication middleware);
 * the path and query are a valid GS1 Digital Link verification request whose parameters pass
-  every check of :func:`medtrace.api.vrs.run` (``reqGLN`` of the requester, ``linkType``);
+  every check of :func:`medtrace.api.vrs.outcome_reads` (``reqGLN`` of the requester,
+  ``linkType``);
 * the responder knows the GTIN's company prefix (not :class:`~medtrace.verify.responder.
   Refused`) and the audit entry was committed.
 
 Everything else — a first request of a key, any malformed or refused request, a store or audit
 error — returns ``False`` **before any side effect** (nothing was written) and the application
 serves the request in full, with its RFC 7807 problems. Both paths use the same functions
-(:func:`medtrace.api.vrs.read_link`, :func:`~medtrace.api.vrs.run`, the same audit writer),
-and the test suite checks that they answer byte for byte alike.
+(:func:`medtrace.api.vrs.read_link`, :func:`~medtrace.api.vrs.outcome_reads`, the same audit
+writers), and the test suite checks that they answer byte for byte alike.
 
 The read runs on the event loop's thread when the store is a SQLite file (an indexed lookup in
 an embedded database costs less than a hand-off to a worker thread; it uses an engine of its
 own, held open: see :class:`medtrace.api.vrs._Services` and
-:class:`medtrace.store.held.HeldConnection`), in a worker thread on PostgreSQL (a network round
-trip must not hold the loop).
+:class:`medtrace.store.held.HeldConnection`). On PostgreSQL the loop awaits it on connections
+of its own (:class:`medtrace.store.loop_pg.LoopPostgres`): a network round trip must not hold
+the loop, and a worker thread per request cost more than the request (interpreter lock
+hand-offs). Both commit the audit entry in the loop's group commit.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ import msgspec
 
 from medtrace.api.auth import KeyCache
 from medtrace.api.negotiation import GS1_VERSION_HEADERS
-from medtrace.api.vrs import VRS_PATH, raw_path, read_link, run, services_of
+from medtrace.api.vrs import VRS_PATH, outcome_reads, raw_path, read_link, services_of
+from medtrace.store import dbapi
 from medtrace.verify.responder import VerificationResponse
 
 __all__ = ["FastVerify"]
@@ -93,11 +97,18 @@ class FastVerify:
         try:
             message, params = read_link(path, scope.get("query_string", b"").decode("latin-1"))
             if services.held is not None:
-                outcome = run(services.held.read, principal, message, params, services.responders)
+                reads = outcome_reads("sqlite", principal, message, params, services.responders)
+                outcome = dbapi.run_reads_with(services.held.read, reads)
+            elif services.pg is not None:
+                reads = outcome_reads("postgresql", principal, message, params, services.responders)
+                outcome = await services.pg.run(reads)
             else:
-                connect = self._state["repository"].engine.connect
+                engine = self._state["repository"].engine
+                reads = outcome_reads(
+                    engine.dialect.name, principal, message, params, services.responders
+                )
                 outcome = await anyio.to_thread.run_sync(
-                    run, connect, principal, message, params, services.responders
+                    dbapi.run_reads_with, engine.connect, reads
                 )
             if not isinstance(outcome.result, VerificationResponse):
                 return False  # refused: the application answers (and records) it

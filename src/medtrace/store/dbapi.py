@@ -11,6 +11,12 @@ are always bound parameters. Lists of keys are bound as one array on PostgreSQL
 (``= ANY(%s::bigint[])``, one statement whatever their number) and as chunks of
 ``IN (?, …)`` on SQLite (at most :data:`CHUNK` markers per statement).
 
+Read sequences (:data:`Reads`): a function whose reads depend on each other's results (the
+verification responder: who answers, the item, then its persistent dispositions) is written
+once as a generator that yields ``(sql, params)`` and is sent the rows back, without any I/O
+of its own; :func:`run_reads` runs it on a connection here, and
+:meth:`medtrace.store.loop_pg.LoopPostgres.run` on the event loop's own PostgreSQL connections.
+
 Bulk inserts on SQLite (:func:`sqlite_insert`) send many rows per ``INSERT`` statement: SQLite
 does the set-up of an ``INSERT`` (its program, and a cursor on the table and on each of its
 indexes) once per execution, so a ``VALUES (…), (…), …`` list of rows shares it.
@@ -18,11 +24,11 @@ indexes) once per execution, so a ``VALUES (…), (…), …`` list of rows shar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from itertools import chain
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
@@ -31,11 +37,16 @@ __all__ = [
     "CHUNK",
     "ROWS_PER_INSERT",
     "ArrayType",
+    "Read",
+    "Reads",
+    "Rows",
     "driver",
     "execute",
     "execute_many",
     "execute_named",
     "marker",
+    "run_reads",
+    "run_reads_with",
     "select_in",
     "sqlite_insert",
 ]
@@ -48,6 +59,13 @@ ROWS_PER_INSERT: Final = 100
 
 ArrayType = Literal["bigint", "text"]
 """The PostgreSQL array type that a list of keys is bound as."""
+
+_T = TypeVar("_T")
+Read: TypeAlias = tuple[str, Sequence[object]]
+"""One statement of a read sequence: SQL with ``{m}`` markers, and its parameters."""
+Rows: TypeAlias = list[tuple[Any, ...]]
+Reads: TypeAlias = Generator[Read, Rows, _T]
+"""A read sequence (module docstring): yields :data:`Read`, is sent its rows, returns a value."""
 
 
 def driver(conn: Connection) -> Any:
@@ -84,6 +102,30 @@ def execute(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[t
     with _cursor(conn, text) as cursor:
         cursor.execute(text, tuple(params))
         return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def run_reads(conn: Connection, reads: Reads[_T]) -> _T:
+    """Run the read sequence ``reads`` on ``conn`` (:func:`execute` for each read); its value."""
+    return run_reads_with(lambda: nullcontext(conn), reads)
+
+
+def run_reads_with(
+    connect: Callable[[], AbstractContextManager[Connection]], reads: Reads[_T]
+) -> _T:
+    """Run ``reads`` on a connection of ``connect``, opened only once it reads: a sequence
+    that fails its own checks first, or needs no read, never opens one."""
+    try:
+        read = next(reads)
+    except StopIteration as done:
+        first: _T = done.value
+        return first
+    with connect() as conn:
+        try:
+            while True:
+                read = reads.send(execute(conn, *read))
+        except StopIteration as done:
+            result: _T = done.value
+            return result
 
 
 def execute_named(conn: Connection, sql: str, params: Mapping[str, object]) -> list[Any]:

@@ -68,7 +68,7 @@ from medtrace.store.lifecycle import (
     view_of,
 )
 
-__all__ = ["CapturedEvent", "ItemState", "apply", "get_item", "rebuild"]
+__all__ = ["CapturedEvent", "ItemState", "apply", "get_item", "item_reads", "rebuild"]
 
 _CHUNK: Final = 900
 _REBUILD_BATCH: Final = 2000
@@ -730,7 +730,12 @@ def get_item(conn: Connection, canonical_uri: str) -> ItemState | None:
     Plain SQL through the driver (:mod:`medtrace.store.dbapi`): this is the read of every
     verification request, and SQLAlchemy's statement handling cost more than the lookup.
     """
-    rows = dbapi.execute(conn, _GET_ITEM, (canonical_uri,))
+    return dbapi.run_reads(conn, item_reads(canonical_uri))
+
+
+def item_reads(canonical_uri: str) -> dbapi.Reads[ItemState | None]:
+    """:func:`get_item` as a read sequence (:data:`medtrace.store.dbapi.Reads`)."""
+    rows = yield _GET_ITEM, (canonical_uri,)
     if not rows:
         return None
     epc_id, state = _snapshot(rows[0])

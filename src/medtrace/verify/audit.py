@@ -30,7 +30,15 @@ from sqlalchemy.engine import Connection
 from medtrace.store import dbapi, schema
 from medtrace.store.codec import from_micros, to_micros
 
-__all__ = ["VerificationRecord", "list_records", "record", "record_many", "record_missing"]
+__all__ = [
+    "INSERT_SQL",
+    "VerificationRecord",
+    "insert_rows",
+    "list_records",
+    "record",
+    "record_many",
+    "record_missing",
+]
 
 _TABLE: Final = schema.verification_request
 _MAX_LIMIT: Final = 10_000
@@ -100,10 +108,11 @@ _COLUMNS: Final = (
     "additional_info",
     "responder_gln",
 )
-_INSERT: Final = (
+INSERT_SQL: Final = (
     f"INSERT INTO {_TABLE.name} ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant names
     f"VALUES ({', '.join(['{m}'] * len(_COLUMNS))})"
 )
+"""One audit row, ``{m}`` standing for the driver's marker (:mod:`medtrace.store.dbapi`)."""
 
 
 def record_many(conn: Connection, entries: Sequence[VerificationRecord]) -> None:
@@ -114,8 +123,12 @@ def record_many(conn: Connection, entries: Sequence[VerificationRecord]) -> None
     than the insert.
     """
     if entries:
-        rows = [tuple(values[name] for name in _COLUMNS) for values in map(_values, entries)]
-        dbapi.execute_many(conn, _INSERT, rows)
+        dbapi.execute_many(conn, INSERT_SQL, insert_rows(entries))
+
+
+def insert_rows(entries: Sequence[VerificationRecord]) -> list[tuple[object, ...]]:
+    """The parameters of :data:`INSERT_SQL` for ``entries``, one tuple each, in order."""
+    return [tuple(values[name] for name in _COLUMNS) for values in map(_values, entries)]
 
 
 def record_missing(conn: Connection, entries: Sequence[VerificationRecord]) -> int:

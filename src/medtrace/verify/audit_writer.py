@@ -19,6 +19,7 @@ always writes the table.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 import time
@@ -33,10 +34,17 @@ from sqlalchemy.exc import OperationalError
 from medtrace.errors import MedtraceError
 from medtrace.store.engine import is_sqlite, write_transaction
 from medtrace.store.held import HeldConnection
-from medtrace.verify.audit import VerificationRecord, record_many
+from medtrace.store.loop_pg import LoopPostgres
+from medtrace.verify.audit import INSERT_SQL, VerificationRecord, insert_rows, record_many
 from medtrace.verify.audit_spool import LOCK_WAIT_MS, AuditSpool, is_locked
 
-__all__ = ["AuditWriter", "AuditWriterStoppedError", "LoopAuditWriter", "default_spool_dir"]
+__all__ = [
+    "AuditWriter",
+    "AuditWriterStoppedError",
+    "LoopAuditWriter",
+    "PostgresLoopAuditWriter",
+    "default_spool_dir",
+]
 
 #: Milliseconds the event loop's writer waits for SQLite's write lock (another worker process
 #: commits its batch in well under that) before handing its batch to the thread writer.
@@ -46,6 +54,7 @@ RETRY_SECONDS: Final = 0.1
 #: Seconds between the write-ahead log checkpoints of a :class:`LoopAuditWriter`.
 CHECKPOINT_SECONDS: Final = 5.0
 _STOP: Final = object()
+_LOG: Final = logging.getLogger(__name__)
 _LoopWaiter: TypeAlias = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 _Waiter: TypeAlias = Future[None] | _LoopWaiter
 _Batch = list[tuple[VerificationRecord, _Waiter]]
@@ -326,6 +335,57 @@ class LoopAuditWriter:
         self._checkpointing = False
         if not done.cancelled():
             done.exception()  # seen: a failed checkpoint is retried when the next one is due
+
+
+class PostgresLoopAuditWriter:
+    """Group commit on the event loop, for a service on PostgreSQL (see :class:`LoopAuditWriter`
+    for why not a thread).
+
+    Entries submitted while no write is in flight start one at the end of the loop's turn;
+    those submitted while a write is in flight wait for it and go together in the next, one
+    transaction each (:meth:`medtrace.store.loop_pg.LoopPostgres.write_many`), as the thread
+    writer batches. A batch that fails (the server is unreachable, …), and every batch while
+    ``fallback`` (the thread writer) still has entries of its own, goes to ``fallback``
+    instead, which retries and keeps the order; a request is answered only once its entry is
+    committed either way.
+    """
+
+    def __init__(self, pg: LoopPostgres, fallback: AuditWriter) -> None:
+        self._pg = pg
+        self._fallback = fallback
+        self._batch: list[tuple[VerificationRecord, asyncio.Future[None]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def write(self, entry: VerificationRecord) -> None:
+        """Record ``entry``; returns once it is committed (raises what the write raised)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._batch.append((entry, future))
+        if self._writing is None:
+            self._writing = loop.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._batch:
+                batch, self._batch = self._batch, []
+                if self._fallback.quiet():
+                    try:
+                        await self._pg.write_many(INSERT_SQL, insert_rows([e for e, _ in batch]))
+                    except Exception as error:  # noqa: BLE001 - the thread writer takes over
+                        _LOG.warning(
+                            "audit batch of %d entries not written on the event loop (%s); "
+                            "handed to the thread writer",
+                            len(batch),
+                            error,
+                        )
+                    else:
+                        _resolve([future for _, future in batch], None)
+                        continue
+                for entry, future in batch:
+                    self._fallback.submit_async(entry).add_done_callback(partial(_copy, future))
+        finally:
+            self._writing = None
 
 
 def _copy(future: asyncio.Future[None], done: asyncio.Future[None]) -> None:

@@ -67,7 +67,7 @@ from medtrace.store import dbapi, schema
 from medtrace.store.codec import canonical_epc
 from medtrace.store.lifecycle import TERMINAL_STATUSES, ItemStatus
 from medtrace.store.principal import Principal
-from medtrace.store.projection import ItemState, get_item
+from medtrace.store.projection import ItemState, item_reads
 from medtrace.verify import audit
 
 __all__ = [
@@ -83,12 +83,15 @@ __all__ = [
     "VerificationRequest",
     "VerificationResponse",
     "answer",
+    "answer_reads",
     "assess",
     "check_connectivity",
     "link_type_name",
     "persistent_dispositions",
+    "persistent_reads",
     "respond",
     "responder_for",
+    "responder_reads",
     "verify",
 ]
 
@@ -290,8 +293,13 @@ def responder_for(conn: Connection, gtin: Gtin) -> Responder | None:
     (:mod:`medtrace.store.dbapi`), so that it runs inside a driver-level transaction too
     (:class:`medtrace.store.held.HeldConnection`).
     """
+    return dbapi.run_reads(conn, responder_reads(gtin))
+
+
+def responder_reads(gtin: Gtin) -> dbapi.Reads[Responder | None]:
+    """:func:`responder_for` as a read sequence (:data:`medtrace.store.dbapi.Reads`)."""
     body = gtin.value[1:]
-    rows = dbapi.execute(conn, _RESPONDER_SQL, [body[:length] for length in _GCP_LENGTHS])
+    rows = yield _RESPONDER_SQL, [body[:length] for length in _GCP_LENGTHS]
     if not rows:
         return None
     org_id, gln = rows[0]
@@ -314,12 +322,16 @@ class ResponderCache:
 
     def get(self, conn: Connection, gtin: Gtin) -> Responder | None:
         """The responder for ``gtin``, from the cache while fresh, else from the store."""
+        return dbapi.run_reads(conn, self.reads(gtin))
+
+    def reads(self, gtin: Gtin) -> dbapi.Reads[Responder | None]:
+        """:meth:`get` as a read sequence: no read while the cached answer is fresh."""
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(gtin.value)
         if hit is not None and hit[0] > now:
             return hit[1]
-        found = responder_for(conn, gtin)
+        found = yield from responder_reads(gtin)
         with self._lock:
             if len(self._entries) >= self._max:
                 self._entries.clear()
@@ -365,6 +377,11 @@ def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]
     recall captured as one ObjectEvent on the class reaches every pack of the lot. ``item_state``
     keeps no column for these (a recalled pack that is later dispensed shows ``dispensed``).
     """
+    return dbapi.run_reads(conn, persistent_reads(conn.dialect.name, item))
+
+
+def persistent_reads(dialect: str, item: ItemState) -> dbapi.Reads[frozenset[str]]:
+    """:func:`persistent_dispositions` as a read sequence on a ``dialect`` connection."""
     classes = []
     if item.gtin is not None:
         classes.append(canonical_epc(f"https://id.gs1.org/01/{item.gtin}"))
@@ -372,10 +389,9 @@ def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]
             classes.append(
                 canonical_epc(f"https://id.gs1.org/01/{item.gtin}/10/{quote(item.lot, safe='')}")
             )
-    sqlite = conn.dialect.name == "sqlite"
-    sql = _persistent_sql(conn.dialect.name, len(classes))
-    params = (item.epc_id, *classes) if sqlite else (item.epc_id, classes)
-    rows = dbapi.execute(conn, sql, params)
+    sql = _persistent_sql(dialect, len(classes))
+    params = (item.epc_id, *classes) if dialect == "sqlite" else (item.epc_id, classes)
+    rows = yield sql, params
     in_force: set[str] = set()
     events: dict[int, tuple[set[str], set[str]]] = {}
     for _, seq, op, disposition in rows:
@@ -490,16 +506,18 @@ def _audit_entry(
 
 
 def _verify(
-    conn: Connection,
+    dialect: str,
     request: VerificationRequest,
     *,
     responder_gln: str | None,
     now: dt.datetime,
     org_id: str | None,
-) -> tuple[VerificationResponse, audit.VerificationRecord]:
+) -> dbapi.Reads[tuple[VerificationResponse, audit.VerificationRecord]]:
     moment = _utc(now)
-    item = get_item(conn, request.key)
-    persistent = persistent_dispositions(conn, item) if item is not None else frozenset()
+    item = yield from item_reads(request.key)
+    persistent = (
+        (yield from persistent_reads(dialect, item)) if item is not None else frozenset[str]()
+    )
     data = assess(item, persistent, request, moment.date())
     corr_uuid = request.corr_uuid or str(uuid.uuid4())
     entry = _audit_entry(
@@ -527,7 +545,8 @@ def verify(
     ``org_id`` is the requesting organization (for the audit log); a missing ``corrUUID`` is
     replaced by a fresh UUID so that every answer can be correlated.
     """
-    response, entry = _verify(conn, request, responder_gln=responder_gln, now=now, org_id=org_id)
+    reads = _verify(conn.dialect.name, request, responder_gln=responder_gln, now=now, org_id=org_id)
+    response, entry = dbapi.run_reads(conn, reads)
     audit.record(conn, entry)
     return response
 
@@ -547,11 +566,32 @@ def answer(
     through :class:`medtrace.verify.audit.AuditWriter`, committed before the answer is sent).
     ``responders`` caches :func:`responder_for` (see :class:`ResponderCache`).
     """
-    responder = (
-        responders.get(conn, request.gtin)
-        if responders is not None
-        else responder_for(conn, request.gtin)
+    reads = answer_reads(
+        conn.dialect.name,
+        request,
+        requester=requester,
+        now=now,
+        default_responder_gln=default_responder_gln,
+        responders=responders,
     )
+    return dbapi.run_reads(conn, reads)
+
+
+def answer_reads(
+    dialect: str,
+    request: VerificationRequest,
+    *,
+    requester: Principal,
+    now: dt.datetime,
+    default_responder_gln: str | None = None,
+    responders: ResponderCache | None = None,
+) -> dbapi.Reads[tuple[VerificationResponse | Refused, audit.VerificationRecord]]:
+    """:func:`answer` as a read sequence (:data:`medtrace.store.dbapi.Reads`) on a
+    ``dialect`` connection: the same reads, run by whoever holds the connection."""
+    if responders is not None:
+        responder = yield from responders.reads(request.gtin)
+    else:
+        responder = yield from responder_reads(request.gtin)
     if responder is None:
         if not requester.sees_everything:
             moment = _utc(now)
@@ -572,7 +612,10 @@ def answer(
         gln = default_responder_gln
     else:
         gln = responder.gln
-    return _verify(conn, request, responder_gln=gln, now=now, org_id=requester.org_id)
+    result = yield from _verify(
+        dialect, request, responder_gln=gln, now=now, org_id=requester.org_id
+    )
+    return result
 
 
 def respond(
