@@ -286,6 +286,13 @@ SALEABLE = {"context": SALEABLE_RETURN}
         (request_for("UNREC", "L1", "491231"), True, None, ()),
         # its lot was recalled by one event on the LGTIN class
         (request_for("LOT", "LR", "491231"), True, None, (INFO.RECALLED,)),
+        # ... whatever lot the requester sends, or none: the recall of the pack's own lot shows
+        (request_for("LOT", "L1", "491231"), False, F.NO_MATCH_GTIN_SERIAL_LOT, (INFO.RECALLED,)),
+        (request_for("LOT"), True, None, (INFO.RECALLED,)),
+        # and another lot's recall never shows on this pack
+        (request_for("OK", "LR", "491231"), False, F.NO_MATCH_GTIN_SERIAL_LOT, ()),
+        # a recalled pack, asked with a wrong lot
+        (request_for("REC", "L2", "491231"), False, F.NO_MATCH_GTIN_SERIAL_LOT, (INFO.RECALLED,)),
         # disposition no_pedigree_match: suspect
         (request_for("SUS", "L1", "491231"), True, None, (INFO.SUSPECT,)),
         # DSCSA quarantine (bizStep holding): suspect

@@ -68,7 +68,16 @@ from medtrace.store.lifecycle import (
     view_of,
 )
 
-__all__ = ["CapturedEvent", "ItemState", "apply", "get_item", "item_reads", "rebuild"]
+__all__ = [
+    "ITEM_COLUMNS",
+    "CapturedEvent",
+    "ItemState",
+    "apply",
+    "get_item",
+    "item_from_row",
+    "item_reads",
+    "rebuild",
+]
 
 _CHUNK: Final = 900
 _REBUILD_BATCH: Final = 2000
@@ -82,6 +91,8 @@ _EXPIRY_ATTRS: Final = (
 _MAY_HIDE_FLAGS: Final = TERMINAL_STATUSES | {DISPOSITION_STATUS[flag] for flag in FLAG_PRIORITY}
 _STATE = schema.item_state
 _COLUMNS: Final = tuple(column.name for column in _STATE.columns)
+ITEM_COLUMNS: Final = _COLUMNS
+"""The ``item_state`` columns in the order :func:`item_from_row` reads them."""
 
 
 class ItemState(msgspec.Struct, frozen=True, kw_only=True):
@@ -736,9 +747,12 @@ def get_item(conn: Connection, canonical_uri: str) -> ItemState | None:
 def item_reads(canonical_uri: str) -> dbapi.Reads[ItemState | None]:
     """:func:`get_item` as a read sequence (:data:`medtrace.store.dbapi.Reads`)."""
     rows = yield _GET_ITEM, (canonical_uri,)
-    if not rows:
-        return None
-    epc_id, state = _snapshot(rows[0])
+    return item_from_row(rows[0]) if rows else None
+
+
+def item_from_row(row: Sequence[Any]) -> ItemState:
+    """The :class:`ItemState` of an ``item_state`` row selected in :data:`ITEM_COLUMNS` order."""
+    epc_id, state = _snapshot(row)
     return ItemState(
         epc_id=epc_id,
         **{name: getattr(state, name) for name in _COLUMNS if name != "epc_id"},

@@ -47,10 +47,11 @@ import datetime as dt
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 import msgspec
@@ -67,7 +68,7 @@ from medtrace.store import dbapi, schema
 from medtrace.store.codec import canonical_epc
 from medtrace.store.lifecycle import TERMINAL_STATUSES, ItemStatus
 from medtrace.store.principal import Principal
-from medtrace.store.projection import ItemState, item_reads
+from medtrace.store.projection import ITEM_COLUMNS, ItemState, item_from_row
 from medtrace.verify import audit
 
 __all__ = [
@@ -342,9 +343,11 @@ class ResponderCache:
 _NAMED_ROLES: Final = (schema.ROLE_EPC, schema.ROLE_PARENT, schema.ROLE_CHILD, schema.ROLE_OUTPUT)
 
 
-@lru_cache(maxsize=16)
-def _persistent_sql(dialect: str, classes: int) -> str:
-    """The query of :func:`persistent_dispositions` for ``classes`` class keys, as driver SQL.
+@lru_cache(maxsize=32)
+def _persistent_sql(dialect: str, classes: int, *, of_uri: bool = False) -> str:
+    """The query of :func:`persistent_dispositions` for ``classes`` class keys, as driver SQL:
+    parameters the item's ``epc_id`` (with ``of_uri``: its canonical URI) and the class keys;
+    ordered by ``(eventTime, seq)`` unless ``of_uri`` (a part of :func:`_item_and_persistent_sql`).
 
     Plain SQL (:mod:`medtrace.store.dbapi`) because it runs on every verification request.
     Two indexed branches, not one ``OR``: PostgreSQL cannot use an index for the ``OR`` of an
@@ -356,16 +359,49 @@ def _persistent_sql(dialect: str, classes: int) -> str:
     else:
         in_classes = "= ANY(%s::text[])"
     roles = ", ".join(str(role) for role in _NAMED_ROLES)
+    item = f"(SELECT id FROM {schema.epc.name} WHERE uri = {m})" if of_uri else m  # noqa: S608
     return (
         "SELECT DISTINCT ev.event_time, ev.seq, pd.op, pd.disposition FROM ("  # noqa: S608
-        f"SELECT seq FROM {schema.event_epc.name} WHERE epc_id = {m} AND role IN ({roles}) "
+        f"SELECT seq FROM {schema.event_epc.name} WHERE epc_id = {item} AND role IN ({roles}) "
         f"UNION ALL SELECT seq FROM {schema.event_epc.name} WHERE epc_id IN "
         f"(SELECT id FROM {schema.epc.name} WHERE uri {in_classes}) "
         f"AND role = {schema.ROLE_QUANTITY_CLASS}) named "
         f"JOIN {schema.event.name} ev ON ev.seq = named.seq "
         f"JOIN {schema.event_persistent_disposition.name} pd ON pd.seq = ev.seq "
-        "WHERE NOT ev.error_declared ORDER BY ev.event_time, ev.seq"
+        "WHERE NOT ev.error_declared" + ("" if of_uri else " ORDER BY ev.event_time, ev.seq")
     )
+
+
+@lru_cache(maxsize=32)
+def _item_and_persistent_sql(dialect: str, classes: int) -> str:
+    """:func:`~medtrace.store.projection.get_item` and the persistent dispositions of the same
+    canonical URI in one statement (one round trip): rows tagged ``0`` (the item, in
+    :data:`~medtrace.store.projection.ITEM_COLUMNS` order) and ``1`` (event time, seq, op and
+    disposition). Parameters: the URI twice, then the class keys as for
+    :func:`_persistent_sql`."""
+    m = "?" if dialect == "sqlite" else "%s"
+    columns = ", ".join(f"s.{name}" for name in ITEM_COLUMNS)
+    nulls = ", ".join(["NULL"] * len(ITEM_COLUMNS))
+    return (
+        f"SELECT 0, {columns}, NULL, NULL, NULL, NULL FROM {schema.item_state.name} s "  # noqa: S608
+        f"JOIN {schema.epc.name} e ON e.id = s.epc_id WHERE e.uri = {m} "
+        f"UNION ALL SELECT 1, {nulls}, p.event_time, p.seq, p.op, p.disposition "
+        f"FROM ({_persistent_sql(dialect, classes, of_uri=True)}) p"
+    )
+
+
+@lru_cache(maxsize=4096)
+def _class_keys(gtin: str, lot: str | None) -> tuple[str, ...]:
+    """The canonical class keys a pack of ``gtin`` and ``lot`` is named by in quantity lists:
+    its GTIN and, with a lot, its LGTIN."""
+    keys = [canonical_epc(f"https://id.gs1.org/01/{gtin}")]
+    if lot is not None:
+        keys.append(canonical_epc(f"https://id.gs1.org/01/{gtin}/10/{quote(lot, safe='')}"))
+    return tuple(keys)
+
+
+def _class_params(dialect: str, classes: tuple[str, ...]) -> tuple[object, ...]:
+    return classes if dialect == "sqlite" else (list(classes),)
 
 
 def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]:
@@ -382,16 +418,15 @@ def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]
 
 def persistent_reads(dialect: str, item: ItemState) -> dbapi.Reads[frozenset[str]]:
     """:func:`persistent_dispositions` as a read sequence on a ``dialect`` connection."""
-    classes = []
-    if item.gtin is not None:
-        classes.append(canonical_epc(f"https://id.gs1.org/01/{item.gtin}"))
-        if item.lot is not None:
-            classes.append(
-                canonical_epc(f"https://id.gs1.org/01/{item.gtin}/10/{quote(item.lot, safe='')}")
-            )
+    classes = _class_keys(item.gtin, item.lot) if item.gtin is not None else ()
     sql = _persistent_sql(dialect, len(classes))
-    params = (item.epc_id, *classes) if dialect == "sqlite" else (item.epc_id, classes)
-    rows = yield sql, params
+    rows = yield sql, (item.epc_id, *_class_params(dialect, classes))
+    return _in_force(rows)
+
+
+def _in_force(rows: Iterable[Sequence[Any]]) -> frozenset[str]:
+    """Fold ``(event_time, seq, op, disposition)`` rows in ``(eventTime, seq)`` order: ``op``
+    ``u`` unsets the disposition, anything else sets it (EPCIS 2.0 §7.3.5.2.1)."""
     in_force: set[str] = set()
     events: dict[int, tuple[set[str], set[str]]] = {}
     for _, seq, op, disposition in rows:
@@ -401,6 +436,29 @@ def persistent_reads(dialect: str, item: ItemState) -> dbapi.Reads[frozenset[str
         in_force.difference_update(unset)
         in_force.update(put)
     return frozenset(in_force)
+
+
+def _item_and_persistent(
+    dialect: str, request: VerificationRequest
+) -> dbapi.Reads[tuple[ItemState | None, frozenset[str]]]:
+    """The pack's state and persistent dispositions, in one statement when it can be.
+
+    The class keys are taken from the request (its GTIN is the pack's; its lot usually the
+    pack's lot). When the stored lot differs (a lot mismatch, or no lot sent), the
+    dispositions are read again with the stored lot's keys: a recall of the pack's own lot
+    must show whatever lot the requester sent.
+    """
+    guessed = _class_keys(request.gtin.value, request.lot)
+    sql = _item_and_persistent_sql(dialect, len(guessed))
+    rows = yield sql, (request.key, request.key, *_class_params(dialect, guessed))
+    found = [row[1:-4] for row in rows if row[0] == 0]
+    if not found:
+        return None, frozenset()
+    item = item_from_row(found[0])
+    if item.gtin != request.gtin.value or item.lot != request.lot:
+        return item, (yield from persistent_reads(dialect, item))
+    dispositions = sorted((row[-4:] for row in rows if row[0] == 1), key=lambda r: (r[0], r[1]))
+    return item, _in_force(dispositions)
 
 
 # --------------------------------------------------------------------------- the rules
@@ -514,10 +572,7 @@ def _verify(
     org_id: str | None,
 ) -> dbapi.Reads[tuple[VerificationResponse, audit.VerificationRecord]]:
     moment = _utc(now)
-    item = yield from item_reads(request.key)
-    persistent = (
-        (yield from persistent_reads(dialect, item)) if item is not None else frozenset[str]()
-    )
+    item, persistent = yield from _item_and_persistent(dialect, request)
     data = assess(item, persistent, request, moment.date())
     corr_uuid = request.corr_uuid or str(uuid.uuid4())
     entry = _audit_entry(
