@@ -234,25 +234,25 @@ def test_the_fast_path_reads_and_records_on_the_event_loop(served: Served) -> No
     assert isinstance(services.loop_writer, PostgresLoopAuditWriter)
     pg = services.pg
     calls: list[str] = []
-    run, write_many = pg.run, pg.write_many
+    run, execute = pg.run, pg.execute
 
     async def spy_run(reads: Any) -> Any:
         calls.append("run")
         return await run(reads)
 
-    async def spy_write_many(sql: str, rows: Any) -> None:
+    async def spy_execute(sql: str, params: Any) -> None:
         calls.append("write")
-        await write_many(sql, rows)
+        await execute(sql, params)
 
     headers = {"Authorization": f"Bearer {served.keys[PHARMACY.org_id]}"}
     assert served.client.get("/", headers=headers).status_code == 200  # key cached
     corr = _corr()
     path = f"/verify/01/{GTIN}/10/L1/21/OK?reqGLN={PHARMACY_GLN}&corrUUID={corr}"
-    pg.run, pg.write_many = spy_run, spy_write_many  # type: ignore[method-assign]
+    pg.run, pg.execute = spy_run, spy_execute  # type: ignore[method-assign]
     try:
         response, answered = _ask(served, path, headers, fast=True)
     finally:
-        del pg.run, pg.write_many  # back to the class's methods
+        del pg.run, pg.execute  # back to the class's methods
     assert response.status_code == 200 and answered == [True]
     assert calls == ["run", "write"]
     assert _audit_rows(served.repo, corr) == 1

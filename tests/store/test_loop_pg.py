@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from medtrace.store import dbapi
 from medtrace.store.loop_pg import LoopPostgres, LoopPostgresClosedError
 from medtrace.store.repository import Repository
-from medtrace.verify.audit import INSERT_SQL, VerificationRecord, insert_rows
+from medtrace.verify.audit import POSTGRES_INSERT_ARRAYS_SQL, VerificationRecord, column_arrays
 from tests.verify.test_audit_writer import entry
 
 pytestmark = pytest.mark.parametrize(
@@ -124,26 +124,30 @@ def test_connections_are_limited_and_reused(repo: Repository) -> None:
     assert time.monotonic() - started >= 0.2  # 8 sleeps of 50 ms, two at a time
 
 
-def test_write_many_commits_all_rows_or_none(repo: Repository) -> None:
-    good = [entry(f"W{i}") for i in range(5)]
-    bad = [*good[:2], VerificationRecord(time=good[0].time, gtin=None, serial="X", verified=True)]  # type: ignore[arg-type]
+def test_execute_writes_a_batch_atomically_and_in_order(repo: Repository) -> None:
+    good = [entry(f"W{i}") for i in (3, 1, 4, 0, 2)]
+    bad = [
+        *good[:2],
+        VerificationRecord(time=good[0].time, gtin=None, serial="X", verified=True),  # type: ignore[arg-type]
+    ]
 
-    async def main() -> tuple[BaseException | None, int]:
+    async def main() -> BaseException | None:
         pg = LoopPostgres(repo.engine)
         failed: BaseException | None = None
         try:
-            await pg.write_many(INSERT_SQL, insert_rows(good))
+            await pg.execute(POSTGRES_INSERT_ARRAYS_SQL, column_arrays(good))
             try:
-                await pg.write_many(INSERT_SQL, insert_rows(bad))
+                await pg.execute(POSTGRES_INSERT_ARRAYS_SQL, column_arrays(bad))
             except psycopg.Error as error:
                 failed = error
-            return failed, await pg.run(_backend_pid())  # the pool still works
+            await pg.run(_backend_pid())  # the connections still work
+            return failed
         finally:
             await pg.close()
 
-    failed, _ = asyncio.run(main())
+    failed = asyncio.run(main())
     assert isinstance(failed, psycopg.errors.NotNullViolation)
-    assert _serials(repo) == [f"W{i}" for i in range(5)]  # the failed batch left nothing
+    assert _serials(repo) == ["W3", "W1", "W4", "W0", "W2"]  # the failed batch left nothing
 
 
 def test_a_cancelled_statement_does_not_leave_its_connection_in_the_pool(

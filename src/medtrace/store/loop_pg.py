@@ -8,16 +8,17 @@ request, and a thread waiting for the lock waits up to the interpreter's switch 
 :class:`LoopPostgres` instead keeps a few psycopg :class:`~psycopg.AsyncConnection` of the event
 loop's own and awaits the network on the loop: read sequences
 (:data:`medtrace.store.dbapi.Reads`, the same code the threads run through
-:func:`~medtrace.store.dbapi.run_reads`) with :meth:`LoopPostgres.run`, batches of rows with
-:meth:`LoopPostgres.write_many`.
+:func:`~medtrace.store.dbapi.run_reads`) with :meth:`LoopPostgres.run`, writes with
+:meth:`LoopPostgres.execute`.
 
 The connections are in autocommit mode: every read is a statement of its own, which at
 PostgreSQL's default isolation (READ COMMITTED: each statement sees the rows committed before it
 began, PostgreSQL documentation §13.2.1) is what a transaction of several statements would have
-seen too, without the round trips of ``BEGIN`` and ``COMMIT``. :meth:`LoopPostgres.write_many`
-writes in one transaction. They are opened on first use with the parameters of the engine's own
-connections (host, database, user, password, ``search_path``), at most ``size`` of them; a
-connection that broke or whose statement was cancelled half-way is closed, not reused.
+seen too, without the round trips of ``BEGIN`` and ``COMMIT``. A write is one statement, so
+atomic on its own (a batch of rows: one ``INSERT … SELECT … FROM unnest(…)`` of arrays). The
+connections are opened on first use with the parameters of the engine's own connections (host,
+database, user, password, ``search_path``), at most ``size`` of them; a connection that broke
+or whose statement was cancelled half-way is closed, not reused.
 
 The hot path's statements are a few fixed lookups by key. psycopg prepares a statement once it
 has run it five times on a connection (``prepare_threshold``), and these connections set
@@ -104,10 +105,10 @@ class LoopPostgres:
                 result: _T = done.value
                 return result
 
-    async def write_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        """Run ``sql`` (``{m}`` markers) once per row of ``rows``, in one transaction."""
-        async with self._connection() as (conn, cursor), conn.transaction():
-            await cursor.executemany(_psycopg_sql(sql), rows)
+    async def execute(self, sql: str, params: Sequence[object]) -> None:
+        """Run one statement (``{m}`` markers) that returns no rows, as its own transaction."""
+        async with self._connection() as (_, cursor):
+            await cursor.execute(_psycopg_sql(sql), tuple(params))
 
     async def close(self) -> None:
         """Close the idle connections; those in use close when their work ends."""

@@ -32,7 +32,9 @@ from medtrace.store.codec import from_micros, to_micros
 
 __all__ = [
     "INSERT_SQL",
+    "POSTGRES_INSERT_ARRAYS_SQL",
     "VerificationRecord",
+    "column_arrays",
     "insert_rows",
     "list_records",
     "record",
@@ -113,6 +115,16 @@ INSERT_SQL: Final = (
     f"VALUES ({', '.join(['{m}'] * len(_COLUMNS))})"
 )
 """One audit row, ``{m}`` standing for the driver's marker (:mod:`medtrace.store.dbapi`)."""
+_POSTGRES_TYPES: Final = {"time": "bigint", "verified": "boolean"}
+POSTGRES_INSERT_ARRAYS_SQL: Final = (
+    f"INSERT INTO {_TABLE.name} ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant names
+    f"SELECT {', '.join(_COLUMNS)} FROM unnest("
+    + ", ".join(f"%s::{_POSTGRES_TYPES.get(name, 'text')}[]" for name in _COLUMNS)
+    + f") WITH ORDINALITY AS batch({', '.join(_COLUMNS)}, n) ORDER BY n"
+)
+"""A batch of audit rows as one PostgreSQL statement: one array per column
+(:func:`column_arrays`), rows appended in the arrays' order. One statement, so atomic without
+``BEGIN``/``COMMIT`` round trips, and the same text for every batch size (prepared once)."""
 
 
 def record_many(conn: Connection, entries: Sequence[VerificationRecord]) -> None:
@@ -124,6 +136,15 @@ def record_many(conn: Connection, entries: Sequence[VerificationRecord]) -> None
     """
     if entries:
         dbapi.execute_many(conn, INSERT_SQL, insert_rows(entries))
+
+
+def column_arrays(entries: Sequence[VerificationRecord]) -> tuple[list[object], ...]:
+    """The parameters of :data:`POSTGRES_INSERT_ARRAYS_SQL` for ``entries`` (in order)."""
+    columns: tuple[list[object], ...] = tuple([] for _ in _COLUMNS)
+    for row in insert_rows(entries):
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns
 
 
 def insert_rows(entries: Sequence[VerificationRecord]) -> list[tuple[object, ...]]:

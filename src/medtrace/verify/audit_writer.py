@@ -35,7 +35,12 @@ from medtrace.errors import MedtraceError
 from medtrace.store.engine import is_sqlite, write_transaction
 from medtrace.store.held import HeldConnection
 from medtrace.store.loop_pg import LoopPostgres
-from medtrace.verify.audit import INSERT_SQL, VerificationRecord, insert_rows, record_many
+from medtrace.verify.audit import (
+    POSTGRES_INSERT_ARRAYS_SQL,
+    VerificationRecord,
+    column_arrays,
+    record_many,
+)
 from medtrace.verify.audit_spool import LOCK_WAIT_MS, AuditSpool, is_locked
 
 __all__ = [
@@ -343,11 +348,11 @@ class PostgresLoopAuditWriter:
 
     Entries submitted while no write is in flight start one at the end of the loop's turn;
     those submitted while a write is in flight wait for it and go together in the next, one
-    transaction each (:meth:`medtrace.store.loop_pg.LoopPostgres.write_many`), as the thread
-    writer batches. A batch that fails (the server is unreachable, …), and every batch while
-    ``fallback`` (the thread writer) still has entries of its own, goes to ``fallback``
-    instead, which retries and keeps the order; a request is answered only once its entry is
-    committed either way.
+    statement each (:data:`medtrace.verify.audit.POSTGRES_INSERT_ARRAYS_SQL` on
+    :meth:`medtrace.store.loop_pg.LoopPostgres.execute`), as the thread writer batches. A
+    batch that fails (the server is unreachable, …), and every batch while ``fallback`` (the
+    thread writer) still has entries of its own, goes to ``fallback`` instead, which retries
+    and keeps the order; a request is answered only once its entry is committed either way.
     """
 
     def __init__(self, pg: LoopPostgres, fallback: AuditWriter) -> None:
@@ -371,7 +376,8 @@ class PostgresLoopAuditWriter:
                 batch, self._batch = self._batch, []
                 if self._fallback.quiet():
                     try:
-                        await self._pg.write_many(INSERT_SQL, insert_rows([e for e, _ in batch]))
+                        arrays = column_arrays([entry for entry, _ in batch])
+                        await self._pg.execute(POSTGRES_INSERT_ARRAYS_SQL, arrays)
                     except Exception as error:  # noqa: BLE001 - the thread writer takes over
                         _LOG.warning(
                             "audit batch of %d entries not written on the event loop (%s); "
