@@ -345,19 +345,18 @@ _NAMED_ROLES: Final = (schema.ROLE_EPC, schema.ROLE_PARENT, schema.ROLE_CHILD, s
 
 @lru_cache(maxsize=32)
 def _persistent_sql(dialect: str, classes: int, *, of_uri: bool = False) -> str:
-    """The query of :func:`persistent_dispositions` for ``classes`` class keys, as driver SQL:
-    parameters the item's ``epc_id`` (with ``of_uri``: its canonical URI) and the class keys;
-    ordered by ``(eventTime, seq)`` unless ``of_uri`` (a part of :func:`_item_and_persistent_sql`).
+    """The query of :func:`persistent_dispositions` for ``classes`` class keys (one or two: the
+    GTIN, the lot), as driver SQL: parameters the item's ``epc_id`` (with ``of_uri``: its
+    canonical URI) and the class keys, one marker each (a text array on PostgreSQL cost more
+    to send than the query); ordered by ``(eventTime, seq)`` unless ``of_uri`` (a part of
+    :func:`_item_and_persistent_sql`).
 
     Plain SQL (:mod:`medtrace.store.dbapi`) because it runs on every verification request.
     Two indexed branches, not one ``OR``: PostgreSQL cannot use an index for the ``OR`` of an
     equality and a subquery membership (it scanned all of ``event_epc``).
     """
     m = "?" if dialect == "sqlite" else "%s"
-    if dialect == "sqlite":
-        in_classes = f"IN ({', '.join([m] * classes)})" if classes else "IN (NULL)"
-    else:
-        in_classes = "= ANY(%s::text[])"
+    in_classes = f"IN ({', '.join([m] * classes)})" if classes else "IN (NULL)"
     roles = ", ".join(str(role) for role in _NAMED_ROLES)
     item = f"(SELECT id FROM {schema.epc.name} WHERE uri = {m})" if of_uri else m  # noqa: S608
     return (
@@ -400,10 +399,6 @@ def _class_keys(gtin: str, lot: str | None) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _class_params(dialect: str, classes: tuple[str, ...]) -> tuple[object, ...]:
-    return classes if dialect == "sqlite" else (list(classes),)
-
-
 def persistent_dispositions(conn: Connection, item: ItemState) -> frozenset[str]:
     """The persistent dispositions in force on ``item`` (EPCIS 2.0 §7.3.5.2.1), canonical.
 
@@ -420,7 +415,7 @@ def persistent_reads(dialect: str, item: ItemState) -> dbapi.Reads[frozenset[str
     """:func:`persistent_dispositions` as a read sequence on a ``dialect`` connection."""
     classes = _class_keys(item.gtin, item.lot) if item.gtin is not None else ()
     sql = _persistent_sql(dialect, len(classes))
-    rows = yield sql, (item.epc_id, *_class_params(dialect, classes))
+    rows = yield sql, (item.epc_id, *classes)
     return _in_force(rows)
 
 
@@ -450,7 +445,8 @@ def _item_and_persistent(
     """
     guessed = _class_keys(request.gtin.value, request.lot)
     sql = _item_and_persistent_sql(dialect, len(guessed))
-    rows = yield sql, (request.key, request.key, *_class_params(dialect, guessed))
+    key = request.key
+    rows = yield sql, (key, key, *guessed)
     found = [row[1:-4] for row in rows if row[0] == 0]
     if not found:
         return None, frozenset()
