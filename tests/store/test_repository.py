@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from medtrace.epcis.query import parse_query
 from medtrace.store.repository import Repository, StoreNotInitializedError
@@ -57,3 +58,17 @@ def test_jobs_are_recorded(repo: Repository) -> None:
     assert (job.running, job.success, job.captured, job.duplicates) == (False, True, 1, 0)
     assert {j.id for j in repo.jobs()} == {ok.job_id, again.job_id}
     assert repo.job("nope") is None
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_reads_keep_the_connections_prepared_statements(repo: Repository) -> None:
+    """A read ends with ``COMMIT`` (``engine.read_connection``): the pool's ``ROLLBACK`` made
+    psycopg forget every prepared statement, so PostgreSQL planned every query afresh."""
+    query = parse_query({"MATCH_anyEPC": "urn:epc:id:sgtin:0614141.107346.2017"})
+    for _ in range(8):  # psycopg prepares a statement on its sixth execution
+        repo.query(query)
+    with repo.engine.connect() as conn:
+        statements = conn.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars()
+        assert any("event_epc" in str(statement) for statement in statements)

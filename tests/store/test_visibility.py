@@ -14,6 +14,7 @@ The supply chain (each organization captures its own events, with its own princi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,7 @@ from medtrace.store.schema import event
 from medtrace.store.tenancy import create_organization
 from medtrace.store.visibility import (
     _FixedValuesText,
+    _pg_literal,
     owns_identifier,
     scope_of,
     visible_condition,
@@ -500,3 +502,38 @@ def test_sqlite_plans_every_visibility_check_from_keys_without_statistics(
     assert len(accesses) > 50  # the custody rule's subqueries are all there
     unkeyed = [line for line in accesses if not any(key in line for key in _KEYED_ACCESS)]
     assert unkeyed == []
+
+
+def test_organization_values_written_into_the_sql_are_quoted(
+    world: tuple[Repository, dict[str, Principal]],
+) -> None:
+    """On PostgreSQL the organization's values are SQL literals (``visibility._render``): an
+    identifier with quotes, colons, percent signs and backslashes must behave as a value."""
+    repo, orgs = world
+    query = parse_query("orderBy=eventTime&orderDirection=ASC")
+    odd = dataclasses.replace(orgs["C"], org_id="C'o:l%\\x'); DROP TABLE event; --")
+    plain = dataclasses.replace(orgs["C"], org_id="nobody")
+    seen = numbers([str(e.event_id) for e in repo.query(query, principal=odd).events])
+    assert seen == numbers([str(e.event_id) for e in repo.query(query, principal=plain).events])
+    assert seen  # C still sees the events that name it
+    assert repo.query(query).events  # and the table is still there
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("plain", "'plain'"),
+        ("it's", "'it''s'"),
+        ("urn:epcglobal:cbv", "'urn\\:epcglobal\\:cbv'"),
+        ("50%\\", "'50%\\'"),
+        (42, "42"),
+    ],
+)
+def test_pg_literal(value: object, literal: str) -> None:
+    assert _pg_literal(value) == literal
+
+
+@pytest.mark.parametrize("value", [True, 1.5, None, b"x", "nul\x00"])
+def test_pg_literal_refuses_what_it_cannot_write(value: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        _pg_literal(value)

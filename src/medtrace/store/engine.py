@@ -45,6 +45,7 @@ __all__ = [
     "driver_pragma",
     "is_sqlite",
     "normalize_url",
+    "read_connection",
     "resolve_db",
     "write_transaction",
 ]
@@ -207,6 +208,28 @@ def write_transaction(
         finally:
             if sqlite and busy_timeout_ms is not None:
                 driver_pragma(conn, f"busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only, its transaction ended with ``COMMIT``.
+
+    SQLAlchemy's pool ends every checkout with ``ROLLBACK``, and psycopg forgets every
+    prepared statement of a connection on ``ROLLBACK`` (and deallocates them on the server: a
+    statement prepared inside a rolled-back transaction may be gone). So on PostgreSQL no
+    statement of the read paths was ever prepared, and every query was planned afresh: 30 to
+    50 ms of planning for an events query by an organization with custody rules on a 10M-row
+    store, which then ran in 4 ms. A transaction that only read commits as it rolls back. An
+    exception still ends in the pool's ``ROLLBACK``. Never use it for writes.
+    """
+    with engine.connect() as conn:
+        yield conn
+        if conn.in_transaction():
+            conn.commit()
+        else:  # reads sent straight to the driver (medtrace.store.dbapi) began its own
+            raw = conn.connection.dbapi_connection
+            if raw is not None:
+                raw.commit()
 
 
 def driver_pragma(conn: Connection, pragma: str) -> None:

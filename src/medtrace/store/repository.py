@@ -40,6 +40,7 @@ from medtrace.store.engine import (
     StoreConfigError,
     create_store_engine,
     normalize_url,
+    read_connection,
     write_transaction,
 )
 from medtrace.store.jobs import CaptureJob
@@ -151,7 +152,7 @@ class Repository:
         (:mod:`medtrace.store.query_prepared`), every other query through the general builder.
         """
         matched = query_prepared.match_keys(query)
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             if matched is not None and conn.dialect.name in query_prepared.DIALECTS:
                 field, keys = matched
                 return query_prepared.run_match_query(
@@ -173,7 +174,7 @@ class Repository:
         ``None`` also when ``principal`` may not see it (existence is not leaked).
         """
         table = schema.event
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             select = sa.select(table.c.body).where(table.c.event_id == event_id)
             visible = visibility.visible_condition(principal, conn.dialect.name)
             if visible is not None:
@@ -183,7 +184,7 @@ class Repository:
 
     def event_count(self) -> int:
         """How many events the store holds."""
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             return int(
                 conn.execute(sa.select(sa.func.count()).select_from(schema.event)).scalar_one()
             )
@@ -197,7 +198,7 @@ class Repository:
         custodian, location and parent withheld unless the item is its own or was in its
         custody (:mod:`medtrace.store.visibility`).
         """
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             state = projection.get_item(conn, canonical_epc(epc))
             if state is None or principal is None:
                 return state
@@ -210,7 +211,7 @@ class Repository:
         With a ``principal``: the whole chain for its own products and items in its custody,
         else only the steps it may see (:mod:`medtrace.store.visibility`).
         """
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             steps = custody.history(conn, epc)
             if principal is None:
                 return steps
@@ -221,7 +222,7 @@ class Repository:
 
         With a ``principal``: empty unless it sees the container; only the children it sees.
         """
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             found = custody.children(conn, epc)
             if principal is None or principal.sees_everything or not found:
                 return found
@@ -249,7 +250,7 @@ class Repository:
 
     def master_data_get(self, vtype: str, element_id: str) -> VocabularyElement | None:
         """One vocabulary element (EPCIS 2.0 §7.2), or ``None``."""
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             return masterdata.get_element(conn, vtype, element_id)
 
     def master_data_put(self, vocabularies: Vocabulary | Iterable[Vocabulary]) -> int:
@@ -262,10 +263,10 @@ class Repository:
 
     def job(self, job_id: str) -> CaptureJob | None:
         """The capture job ``job_id``, or ``None``."""
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             return jobs.get_job(conn, job_id)
 
     def jobs(self, *, limit: int = 100) -> list[CaptureJob]:
         """The newest capture jobs, newest first."""
-        with self._engine.connect() as conn:
+        with read_connection(self._engine) as conn:
             return jobs.list_jobs(conn, limit=limit)
