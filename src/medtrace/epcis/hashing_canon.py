@@ -57,6 +57,7 @@ __all__ = [
     "cbv_term",
     "epc_uri_to_digital_link",
     "joined_canonical_epcs",
+    "one_product_serials",
 ]
 
 DL_ROOT: Final = "https://id.gs1.org"
@@ -300,9 +301,15 @@ def _sgtin(uri: str) -> str:
 _SSCC_BODY: Final = 17
 
 
+@lru_cache(maxsize=4096)
 def _plain_sscc(uri: str) -> str | None:
     """Digital Link URI of ``urn:epc:id:sscc:CP.XREF`` (TDS §6.3.2) of ASCII digits only,
-    ``CP`` and ``XREF`` 17 digits together; ``None`` for anything else."""
+    ``CP`` and ``XREF`` 17 digits together; ``None`` for anything else.
+
+    Cached (the last few thousand): an SSCC is hashed as the ``parentID`` of the case it
+    packs, then soon again among the ``childEPCs`` of the pallet the case is packed on (the
+    check digit is the costly part).
+    """
     company_prefix, _, reference = uri[_SSCC_LEN:].partition(".")
     if not (company_prefix and reference and len(company_prefix) + len(reference) == _SSCC_BODY):
         return None
@@ -591,9 +598,11 @@ def canonical_epcs(epcs: Iterable[str]) -> list[str]:
 
 #: ``urn:epc:id:sgtin:CP.IR.`` with ASCII digits.
 _PLAIN_SGTIN_HEAD: Final = re.compile(r"urn:epc:id:sgtin:[0-9]+\.[0-9]+\.").fullmatch
+#: Whether each ``urn:epc:id:sgtin:CP.IR.`` met so far is one (a product's EPCs share it).
+_PLAIN_HEADS: Final[dict[str, bool]] = {}
 
 
-def _one_product_serials(ordered: Sequence[str]) -> tuple[str, list[str]] | None:
+def _one_product_serials(ordered: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
     """``(urn_head, serials)`` when every EPC of the sorted list ``ordered`` is ``urn_head +
     serial``, ``urn_head`` being ``urn:epc:id:sgtin:CP.IR.`` (CP and IR ASCII digits) and each
     serial one or more ASCII letters and digits (written as they are in a Digital Link, see
@@ -609,19 +618,55 @@ def _one_product_serials(ordered: Sequence[str]) -> tuple[str, list[str]] | None
     dot = first.find(".", dot + 1) if dot >= 0 else -1
     size = dot + 1
     urn_head = first[:size]
-    if (
-        dot < 0
-        or len(first) == size
-        or not ordered[-1].startswith(urn_head)
-        or _PLAIN_SGTIN_HEAD(urn_head) is None
-    ):
+    if dot < 0 or len(first) == size or not ordered[-1].startswith(urn_head):
         return None
-    serials = list(map(itemgetter(slice(size, None)), ordered))
+    plain = _PLAIN_HEADS.get(urn_head)
+    if plain is None:
+        if len(_PLAIN_HEADS) >= _SGTIN_HEADS_MAX:
+            _PLAIN_HEADS.clear()
+        plain = _PLAIN_HEADS[urn_head] = _PLAIN_SGTIN_HEAD(urn_head) is not None
+    if not plain:
+        return None
+    serials = tuple(map(itemgetter(slice(size, None)), ordered))
     text = "".join(serials)
     # bytes.isalnum is true for ASCII letters and digits only (str.isalnum takes any script).
     if not (text.isascii() and text.encode().isalnum()):
         return None
     return urn_head, serials
+
+
+#: The last few EPC tuples analysed by :func:`one_product_serials` and the outcome, by the
+#: identity of the tuple (kept here, so that its id cannot be reused while remembered).
+_PRODUCT_LISTS: Final[dict[int, tuple[tuple[str, ...], tuple[str, tuple[str, ...]] | None]]] = {}
+_PRODUCT_LISTS_MAX: Final = 8
+
+
+def one_product_serials(epcs: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
+    """``(urn_head, serials)`` of an EPC list of one product (see :func:`_one_product_serials`),
+    the serials in the sorted order of the EPCs (CBV 2.0 §8.9 sorts list entries); ``None``
+    for an empty list or any other list.
+
+    Validation (EPC URI syntax, EPC TDS §6.3.1) and the event hash both need this for the same
+    EPC list of the same event, one after the other: the outcome for the last few tuples
+    (immutable, as in the model) is remembered by identity, so the list is sorted and split
+    once. A list is not remembered (it could change in between).
+
+    >>> one_product_serials(
+    ...     ("urn:epc:id:sgtin:4012345.011111.B", "urn:epc:id:sgtin:4012345.011111.A")
+    ... )
+    ('urn:epc:id:sgtin:4012345.011111.', ('A', 'B'))
+    """
+    if type(epcs) is not tuple:
+        return _one_product_serials(sorted(epcs)) if epcs else None
+    key = id(epcs)
+    hit = _PRODUCT_LISTS.get(key)
+    if hit is not None and hit[0] is epcs:
+        return hit[1]
+    found = _one_product_serials(sorted(epcs)) if epcs else None
+    if len(_PRODUCT_LISTS) >= _PRODUCT_LISTS_MAX:
+        _PRODUCT_LISTS.clear()
+    _PRODUCT_LISTS[key] = (epcs, found)
+    return found
 
 
 def joined_canonical_epcs(epcs: Sequence[str], separator: str) -> str:
@@ -637,11 +682,13 @@ def joined_canonical_epcs(epcs: Sequence[str], separator: str) -> str:
     >>> joined_canonical_epcs(sgtins, "|")
     '|https://id.gs1.org/01/04012345111118/21/A|https://id.gs1.org/01/04012345111118/21/B'
     """
-    ordered = sorted(epcs)
-    split = _one_product_serials(ordered) if ordered else None
+    split = one_product_serials(epcs)
     if split is not None:
         urn_head, serials = split
-        head = _sgtin_head(urn_head[_SGTIN_LEN:-1])
+        class_part = urn_head[_SGTIN_LEN:-1]
+        head = _SGTIN_HEADS.get(class_part, "")
+        if head == "":
+            head = _sgtin_head(class_part)
         if head is not None:
             lead = separator + head
             return lead + lead.join(serials)

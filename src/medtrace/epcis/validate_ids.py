@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
+from medtrace.epcis.hashing_canon import one_product_serials
 from medtrace.gs1.ai import DL_PRIMARY_KEYS
 from medtrace.gs1.digital_link import DigitalLink
 from medtrace.gs1.epc import EpcPattern, parse_epc_urn
@@ -110,6 +112,16 @@ _one_product_lines: Final = re.compile(
     rf"{_SGTIN_HEAD}({_numeric_pair(13)})\.\w{{1,20}}(?:\n{_SGTIN_HEAD}\1\.\w{{1,20}})*",
     re.ASCII,
 ).fullmatch
+_sgtin_class_head: Final = re.compile(rf"{_SGTIN_HEAD}{_numeric_pair(13)}\.", re.ASCII).fullmatch
+#: The longest SGTIN serial (AI 21: up to 20 characters; TDS §6.3.1).
+_SERIAL_MAX: Final = 20
+
+
+@lru_cache(maxsize=1024)
+def _well_formed_sgtin_head(head: str) -> bool:
+    """Whether ``head`` is ``urn:epc:id:sgtin:CP.IR.`` with a GS1 Company Prefix of 6 to 12
+    digits and an indicator/item reference making 13 digits with it (TDS §6.3.1)."""
+    return _sgtin_class_head(head) is not None
 
 
 def fast_valid_instance_epcs(values: Iterable[str]) -> bool:
@@ -124,6 +136,14 @@ def fast_valid_instance_epcs(values: Iterable[str]) -> bool:
     """
     values = tuple(values)
     if not values:
+        return True
+    # One product with plain serials: the split the event hash needs too (and remembers).
+    product = one_product_serials(values)
+    if (
+        product is not None
+        and _well_formed_sgtin_head(product[0])
+        and max(map(len, product[1])) <= _SERIAL_MAX
+    ):
         return True
     joined = "\n".join(values)
     # Lines of one product: one per value unless a value holds a line break.

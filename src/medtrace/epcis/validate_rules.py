@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import attrgetter
 from typing import Final
 
 from medtrace.epcis.model import (
@@ -203,9 +204,51 @@ def _check_location(sink: Sink, name: str, location: Location, *, legacy: bool) 
         check_extensions(sink, _at(name), location.extensions, legacy=legacy)
 
 
+#: The why and where fields of an event other than sensor data (strings and structures of
+#: strings: equal values are equal texts, and pass or fail alike).
+_why_where: Final = attrgetter(
+    "biz_step",
+    "disposition",
+    "persistent_disposition",
+    "read_point",
+    "biz_location",
+    "biz_transactions",
+    "sources",
+    "destinations",
+    "extensions",
+)
+#: ``(legacy, why and where values)`` found without any problem: a shipment's events repeat
+#: them, so the next event with the same values skips their checks (emptied past
+#: :data:`_MEMO_MAX` entries). Only a problem-free outcome is remembered.
+_VALID_WHY_WHERE: Final[set[tuple[bool, tuple[object, ...]]]] = set()
+
+
 def _check_why_where(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
     """The why and where dimensions (EPCIS 2.0 §7.3.4, §7.3.5), sensor data (§7.3.7) and
-    event-level user extensions (§7.3.2)."""
+    event-level user extensions (§7.3.2).
+
+    Without sensor data, values found without problems are remembered (:data:`_VALID_WHY_WHERE`).
+    """
+    if event.sensor_elements:
+        _check_why_where_fields(sink, event, legacy=legacy)
+        return
+    key = (legacy, _why_where(event))
+    try:
+        if key in _VALID_WHY_WHERE:
+            return
+    except TypeError:  # an unhashable value (a list where the model has a tuple)
+        _check_why_where_fields(sink, event, legacy=legacy)
+        return
+    found = len(sink.problems)
+    _check_why_where_fields(sink, event, legacy=legacy)
+    if len(sink.problems) == found:
+        if len(_VALID_WHY_WHERE) >= _MEMO_MAX:
+            _VALID_WHY_WHERE.clear()
+        _VALID_WHY_WHERE.add(key)
+
+
+def _check_why_where_fields(sink: Sink, event: EPCISEvent, *, legacy: bool) -> None:
+    """The why and where fields and sensor data, checked one by one."""
     value = event.biz_step
     if value is not None and not is_standard("bizStep", value):
         check_vocab(sink, _at("bizStep"), "bizStep", value)

@@ -510,12 +510,27 @@ for _name, _field, _handler in (
 #: the XML element name of each model field, for messages.
 _XML_NAME: Final = {field: split_tag(tag)[1] for tag, (field, _h) in _HANDLERS.items()}
 
+#: Fields whose value depends on nothing but the element's text (EPCIS 2.0 §7.4.1 time zone
+#: offset, §7.4.2 action, CBV 2.0 §7.1/§7.2 business step and disposition): a shipment's
+#: events repeat the same few texts, so the value read from each text is remembered (per
+#: field; emptied past :data:`_BY_TEXT_MAX` entries). A text the handler refuses is never
+#: remembered, so each of its elements is refused with its own location.
+_BY_TEXT: Final = ("eventTimeZoneOffset", "action", "bizStep", "disposition")
+_BY_TEXT_MAX: Final = 1024
+
+#: tag -> (model field, handler, memo of values by text or None), for :func:`_fill`.
+_DISPATCH: Final[dict[str, tuple[str, Handler, dict[str | None, Any] | None]]] = {}
+for _name in {split_tag(_tag)[1] for _tag in _HANDLERS}:
+    _memo: dict[str | None, Any] | None = {} if _name in _BY_TEXT else None
+    for _tag in tag_variants(_name):
+        _DISPATCH[_tag] = (*_HANDLERS[_tag], _memo)
+
 
 def _fill(el: Element, f: Fields, extensions: list[Extension], *, in_extension: bool) -> None:
-    handlers = _HANDLERS
+    dispatch = _DISPATCH
     for child in el:
         tag = child.tag
-        hit = handlers.get(tag)
+        hit = dispatch.get(tag)
         if hit is None:
             if is_user_tag(tag) or (in_extension and tag[:1] != "{"):
                 extensions.append(to_extension(child))
@@ -523,11 +538,20 @@ def _fill(el: Element, f: Fields, extensions: list[Extension], *, in_extension: 
             raise XmlValueProblem(
                 f"unexpected element {split_tag(tag)[1]} in {split_tag(el.tag)[1]}", child
             )
-        field, handler = hit
+        field, handler, memo = hit
         if field in f:
             if field != _CERTS:
                 raise XmlValueProblem(f"duplicate element {_XML_NAME[field]}", child)
             f[field] += handler(child)
+        elif memo is not None:
+            text = child.text
+            value = memo.get(text)
+            if value is None:
+                value = handler(child)
+                if len(memo) >= _BY_TEXT_MAX:
+                    memo.clear()
+                memo[text] = value
+            f[field] = value
         elif field is _WRAP:
             _fill(child, f, extensions, in_extension=True)
         else:
@@ -540,24 +564,35 @@ _REQUIRED: Final = (
 )
 
 
+#: event tag -> (event type name, model class, fields allowed), every accepted spelling.
+_EVENT_KINDS: Final = {
+    tag: (kind, cls, _ALLOWED[kind])
+    for kind, cls in EVENT_CLASSES.items()
+    for tag in tag_variants(kind)
+}
+
+
 def element_to_event(el: Element) -> Event:
     """Convert one event element (any EPCIS version) into its model class."""
-    kind = split_tag(el.tag)[1]
-    cls = EVENT_CLASSES.get(kind)
-    if cls is None:
-        if kind == "QuantityEvent":
-            raise XmlValueProblem(
-                "QuantityEvent (deprecated since EPCIS 1.1, removed in 2.0) is not supported; "
-                "use an ObjectEvent with a quantityList",
-                el,
-            )
-        raise XmlValueProblem(f"unknown event type {kind}", el)
+    found = _EVENT_KINDS.get(el.tag)
+    if found is None:  # another namespace, or not an event
+        kind = split_tag(el.tag)[1]
+        cls = EVENT_CLASSES.get(kind)
+        if cls is None:
+            if kind == "QuantityEvent":
+                raise XmlValueProblem(
+                    "QuantityEvent (deprecated since EPCIS 1.1, removed in 2.0) is not "
+                    "supported; use an ObjectEvent with a quantityList",
+                    el,
+                )
+            raise XmlValueProblem(f"unknown event type {kind}", el)
+        found = (kind, cls, _ALLOWED[kind])
+    kind, cls, allowed = found
     f: Fields = {}
     extensions: list[Extension] = []
     _fill(el, f, extensions, in_extension=False)
     if extensions:
         f["extensions"] = tuple(extensions)
-    allowed = _ALLOWED[kind]
     if not f.keys() <= allowed:
         field = next(k for k in f if k not in allowed)
         name = _XML_NAME.get(field, field)

@@ -279,15 +279,20 @@ class XmlEventStream:
         while True:
             while pending:
                 el = pending.popleft()
-                if el.tag in _HEADER_TAGS:
+                tag = el.tag
+                if tag in _HEADER_TAGS:
                     continue
-                top = self._event_top(el)
-                if top is None:
-                    continue
-                parent = top.getparent()
+                parent = el.getparent()
+                if parent is not None and parent.tag in _EVENT_LIST_TAGS:
+                    top = el  # the usual place: directly in EventList
+                else:
+                    found = self._event_top(el)
+                    if found is None:
+                        continue
+                    top, tag, parent = found, found.tag, found.getparent()
                 if index == 0:
                     self._query_results(parent)
-                position = counts[top.tag] = counts.get(top.tag, 0) + 1
+                position = counts[tag] = counts.get(tag, 0) + 1
                 try:
                     event = element_to_event(el)
                 except XmlValueProblem as exc:
