@@ -382,7 +382,10 @@ def general_path(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
         original = projection.apply
 
         def apply(conn: Any, captured: Any, *, declared: Any = (), new_keys: Any = ()) -> None:
-            plain = [msgspec.structs.replace(item, members=None) for item in captured]
+            # the projection works the members out from the event and the stored keys
+            rows = conn.execute(sa.text("SELECT id, uri FROM epc"))
+            keys = {uri: int(key) for key, uri in rows}
+            plain = [msgspec.structs.replace(item, members=None, epc_ids=keys) for item in captured]
             original(conn, plain, declared=declared)
 
         monkeypatch.setattr(projection, "apply", apply)
@@ -476,9 +479,11 @@ def test_members_from_capture_are_the_projections_own(
     original = projection.apply
 
     def apply(conn: Any, captured: Any, *, declared: Any = (), new_keys: Any = ()) -> None:
+        # the keys as stored (capture hands the projection its members, not the event's keys)
+        keys = {uri: int(key) for key, uri in conn.execute(sa.text("SELECT id, uri FROM epc"))}
         for item in captured:
             handed = [(epc_id, uri, Role(role)) for epc_id, uri, role in item.members]
-            seen.append((handed, projection._members(item.event, item.epc_ids)))
+            seen.append((handed, projection._members(item.event, keys)))
         original(conn, captured, declared=declared, new_keys=new_keys)
 
     monkeypatch.setattr(projection, "apply", apply)
@@ -721,3 +726,49 @@ def test_sqlite_checkpoints_every_10000_pages(tmp_path: Path) -> None:
 
 def test_lifecycle_exports_transition() -> None:
     assert "Transition" in lifecycle.__all__ and "transition" in lifecycle.__all__
+
+
+def test_sqlite_capture_has_a_larger_page_cache_and_gives_it_back(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite: the capture transaction writes with a page cache of at least 32 MB; the pooled
+    # connection gets its own size back afterwards (PostgreSQL: nothing to do)
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite page cache")
+    sizes: list[int] = []
+    original = projection.apply
+
+    def apply(conn: Any, captured: Any, **kwargs: Any) -> None:
+        sizes.append(int(conn.exec_driver_sql("PRAGMA cache_size").scalar()))
+        original(conn, captured, **kwargs)
+
+    monkeypatch.setattr(projection, "apply", apply)
+    with engine.connect() as conn:
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    result = capture(engine, document(EVENTS_OF_EVERY_KIND))
+    assert result.ok, result.rejected
+    assert sizes and all(size == -capture_module._SQLITE_CACHE_KIB for size in sizes)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    assert before is not None and -before < capture_module._SQLITE_CACHE_KIB
+
+
+def test_index_rows_are_the_events_epc_rows_with_their_keys(engine: sa.Engine) -> None:
+    # every event_epc row (SQLite: from one flat list of values, quantities converted as
+    # SQLAlchemy converts them) is the event's own row with its key, in index-row order
+    assert capture(engine, document(EVENTS_OF_EVERY_KIND)).ok
+    sqlite = engine.dialect.name == "sqlite"
+    select = "SELECT epc_id, seq, role, quantity, uom FROM event_epc ORDER BY seq, "
+    with engine.connect() as conn:
+        keys = {uri: key for key, uri in conn.execute(sa.text("SELECT id, uri FROM epc"))}
+        bodies = conn.execute(sa.text("SELECT seq, body FROM event ORDER BY seq")).all()
+        stored = conn.execute(sa.text(select + ("rowid" if sqlite else "epc_id, role"))).all()
+    expected = []
+    for seq, body in bodies:
+        rows = [
+            (keys[uri], seq, role, None if q is None else float(q), uom)
+            for uri, role, q, uom in codec._epc_rows(codec.decode_event(bytes(body)))
+        ]
+        expected += rows if sqlite else sorted(rows, key=lambda row: (row[0], row[2]))
+    assert [tuple(row) for row in stored] == expected
+    assert any(row[3] == 2.5 and row[4] == "KGM" for row in expected)

@@ -5,11 +5,16 @@
   tests) against :class:`ReferenceFold`: the fold as written before those shortcuts, on top of
   the former rules (:func:`reference_next_state`), on generated workloads of every event type
   with stored states, containers, scopes, late and error-declared events;
+* ``projection._Fold._contained`` (the contents of a container an ObjectEvent names, stepped
+  all at once) against the former fold, with stored, late, watched and out-of-scope items;
 * ``Transition.apply_into`` against ``apply`` followed by a change of container;
-* ``dbapi.sqlite_insert`` (many rows per ``INSERT``) against one ``INSERT`` per row;
+* ``lifecycle.identity`` (the key's head cached) against ``lifecycle.parse_key``;
+* ``dbapi.sqlite_insert`` (many rows per ``INSERT``) and ``dbapi.sqlite_insert_flat`` (the
+  rows as one flat list of values) against one ``INSERT`` per row;
 * ``codec.canonical_epcs`` (a one-product SGTIN list converted as a whole) against
   ``codec.canonical_epc`` of each identifier, and the ``event_epc`` rows built with it against
-  the former ``codec._epc_rows`` (duplicates and other spellings of one identifier included).
+  the former ``codec._epc_rows`` (duplicates and other spellings of one identifier included),
+  and the per-role key lists of ``codec.index_event`` that capture inserts from.
 """
 
 from __future__ import annotations
@@ -40,9 +45,12 @@ from medtrace.store.lifecycle import (
     ItemSnapshot,
     ItemStatus,
     Role,
+    identity,
     new_item,
+    parse_key,
     transition,
 )
+from medtrace.store.schema import ROLE_OUTPUT
 from tests.store.test_capture_fast_paths import STATES, URIS, VIEWS, reference_next_state
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -340,6 +348,47 @@ def test_shipment_fold_is_the_former_fold() -> None:
     assert fast.states[201].status == ItemStatus.DECOMMISSIONED
 
 
+@pytest.mark.parametrize("check_late", [False, True])
+@pytest.mark.parametrize("scope", [None, {300, 200, 100, 101, 110}])
+def test_contents_of_a_shipped_container_are_stepped_as_by_the_former_fold(
+    check_late: bool, scope: set[int] | None
+) -> None:
+    # ``_Fold._contained``: the contents of a container that an ObjectEvent names, stepped all
+    # at once: stored states (some newer than the event: late), watched ones, a scope, nested
+    # containers, and an item named by the event itself (stepped once, as an EPC)
+    base = ItemSnapshot(uri="", kind="sgtin", status=ItemStatus.COMMISSIONED, last_event_time=5)
+    states: dict[int, ItemSnapshot] = {300: msgspec.structs.replace(base, uri=uri_of(300))}
+    for case in (200, 201):
+        states[case] = msgspec.structs.replace(base, uri=uri_of(case), parent_id=300)
+    for n in range(100, 116):
+        states[n] = msgspec.structs.replace(
+            base,
+            uri=uri_of(n),
+            parent_id=200 if n < 108 else 201,
+            last_event_time=50 if n % 5 == 0 else 5,  # newer than the shipment: late
+            persistent=("urn:epcglobal:cbv:disp:recalled",) if n % 7 == 0 else (),
+            status=ItemStatus.RECALLED if n % 7 == 0 else ItemStatus.COMMISSIONED,
+        )
+    view = EventView(
+        seq=9, event_time=10, event_type="ObjectEvent", action="OBSERVE",
+        biz_step="urn:epcglobal:cbv:bizstep:shipping", disposition="urn:x:in_transit",
+    )  # fmt: skip
+    epc = int(Role.EPC)
+    events = [(view, [(300, uri_of(300), epc), (103, uri_of(103), epc)])]
+    watch = {101, 105, 110, 201, 999}
+    fast, reference = fold_both(states, events, scope, check_late=check_late, watch=watch)
+    assert fast.states == reference.states
+    assert fast.dirty == reference.dirty
+    assert fast.late == reference.late
+    assert fast.touched == reference.touched & watch
+    assert {k: v for k, v in fast.children.items() if v} == {
+        k: v for k, v in reference.children.items() if v
+    }
+    stepped = set(states) if scope is None else scope
+    assert fast.dirty == stepped
+    assert fast.late == ({100, 105, 110, 115} & stepped if check_late else set())
+
+
 @settings(max_examples=300)
 @given(
     state=STATES,
@@ -374,19 +423,32 @@ def test_sqlite_insert_is_one_insert_per_row(count: int, width: int) -> None:
         for n in range(count)
     ]
     stores = []
-    for bulk in (True, False):
+    for how in ("bulk", "flat", "row by row"):
         conn = sqlite3.connect(":memory:")
         conn.execute(f"CREATE TABLE t ({columns})")
         cursor = conn.cursor()
-        if bulk:
+        if how == "bulk":
             dbapi.sqlite_insert(cursor, f"INSERT INTO t ({columns})", width, rows)
+        elif how == "flat":
+            # the same rows as one flat list of values (capture's event_epc rows)
+            values = [value for row in rows for value in row]
+            dbapi.sqlite_insert_flat(cursor, f"INSERT INTO t ({columns})", width, values)
         else:
             marks = ", ".join(["?"] * width)
             cursor.executemany(f"INSERT INTO t ({columns}) VALUES ({marks})", rows)  # noqa: S608
         stores.append(conn.execute("SELECT rowid, * FROM t ORDER BY rowid").fetchall())
         conn.close()
-    assert stores[0] == stores[1]
+    assert stores[0] == stores[1] == stores[2]
     assert [row[1:] for row in stores[0]] == rows
+
+
+def test_sqlite_insert_flat_wants_whole_rows() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (a, b)")
+    with pytest.raises(ValueError, match="no whole number of rows"):
+        dbapi.sqlite_insert_flat(conn.cursor(), "INSERT INTO t (a, b)", 2, [1, 2, 3])
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    conn.close()
 
 
 def test_sqlite_insert_fails_as_row_by_row() -> None:
@@ -522,4 +584,34 @@ def events_with_epcs(draw: st.DrawFn) -> Event:
 def test_epc_rows_are_the_former_rows(event: Event) -> None:
     # the index rows of the what dimension: same keys, roles, quantities, order, one per
     # (key, role) even when a list names an item twice or under another spelling
-    assert codec._epc_rows(event) == reference_epc_rows(event)
+    rows = reference_epc_rows(event)
+    assert codec._epc_rows(event) == rows
+    # what capture inserts: the instance keys per role and the class rows, in that order
+    indexed = codec.index_event(
+        event, event_id="urn:uuid:1", event_hash="h", record_time=T0, job_id=None
+    )
+    assert indexed.epcs == rows
+    assert [(key, role, None, None) for keys, role in indexed.instances for key in keys] == [
+        row for row in rows if row[1] <= ROLE_OUTPUT
+    ]
+    assert all(keys for keys, _role in indexed.instances)
+    assert indexed.classes == [row for row in rows if row[1] > ROLE_OUTPUT]
+
+
+@settings(max_examples=500)
+@given(
+    uri=st.one_of(
+        URIS,
+        st.builds(
+            "{}{}/{}".format,
+            st.sampled_from(["https://id.gs1.org/", "https://id.gs1.org", "urn:x:", ""]),
+            st.sampled_from(["01/10614141073464/21", "00", "414/4012345000115/254", "01", ""]),
+            st.text(alphabet="aZ09%2F/-.", max_size=6),
+        ),
+        st.text(alphabet="htps:/.idgs1org0%2F", max_size=30),
+    )
+)
+def test_identity_is_parse_key(uri: str) -> None:
+    # the cached head of a key gives what parsing the whole key gives (twice: cold and cached)
+    assert identity(uri) == parse_key(uri)
+    assert identity(uri) == parse_key(uri)

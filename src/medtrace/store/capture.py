@@ -25,17 +25,19 @@ lock makes the writer the only one adding ``epc`` keys, so it chooses their ids 
 ``max(id) + 1``, PostgreSQL the ``epc`` sequence) instead of reading them back.
 Bulk writes use multi-row ``INSERT`` statements on SQLite (:func:`.dbapi.sqlite_insert`) and
 ``COPY`` on PostgreSQL. Memory is bounded by the batch size (and a bounded identifier-key
-cache), whatever the document size.
+cache, and on SQLite a page cache of 32 MB for the capture transaction), whatever the document
+size.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
+from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -70,6 +72,11 @@ CaptureSource = bytes | Path | IO[bytes] | EPCISDocument
 BATCH_SIZE: Final = 2000
 #: Identifier keys cached per capture before the cache is dropped (bounds memory).
 _KEY_CACHE_LIMIT: Final = 200_000
+#: SQLite page cache of the capture transaction, KiB (``PRAGMA cache_size`` negative = KiB): a
+#: batch dirties more pages of ``epc``, ``event``, ``event_epc`` and ``item_state`` and their
+#: indexes than the default 2 MB hold, and every page spilled to the WAL mid-transaction is read
+#: back from it. The connection's own size is restored when the capture ends.
+_SQLITE_CACHE_KIB: Final = 32 * 1024
 #: PostgreSQL advisory lock serialising capture writers ("medt" in ASCII).
 _PG_CAPTURE_LOCK: Final = 0x6D656474
 _IJSON: Final[Any] = ijson
@@ -287,8 +294,11 @@ def _converted(
     return out
 
 
-#: The highest ``event_epc.role`` of instance identifiers (the projection's members).
-_INSTANCE: Final = schema.ROLE_OUTPUT
+#: ``event_epc`` values per row, and its ``INSERT`` head (column order of schema.py).
+_EPC_WIDTH: Final = len(schema.event_epc.columns)
+_EPC_INSERT: Final = (
+    f"INSERT INTO event_epc ({', '.join(column.name for column in schema.event_epc.columns)})"
+)
 _STORED: Final = "SELECT seq, event_id, event_hash, error_declared FROM event WHERE "
 _STORED_BY_ID: Final = _STORED + "event_id {in}"
 _STORED_BY_HASH: Final = _STORED + "event_hash {in}"
@@ -408,7 +418,8 @@ class _Writer:
                 cursor.execute("SELECT max(id) FROM epc")
                 (top,) = cursor.fetchone()
                 first = int(top or 0) + 1
-                created = list(zip(range(first, first + len(new)), new, strict=True))
+                ids: Sequence[int] = range(first, first + len(new))
+                created = list(zip(ids, new, strict=True))
                 dbapi.sqlite_insert(cursor, "INSERT INTO epc (id, uri)", 2, created)
             else:
                 # capture is the only writer of ``epc`` and holds the capture lock: reserve the
@@ -425,8 +436,8 @@ class _Writer:
                         copy.write_row(row)
         finally:
             cursor.close()
-        keys.update((uri, key_id) for key_id, uri in created)
-        return {key_id for key_id, _uri in created}
+        keys.update(zip(new, ids, strict=True))
+        return set(ids)
 
     def _raw(self) -> Any:
         raw = self.conn.connection.driver_connection
@@ -485,38 +496,76 @@ class _Writer:
 
     def _insert(self, indexed: list[IndexedEvent]) -> tuple[list[CapturedEvent], set[int]]:
         """Insert the events and their index rows; the events and the keys created for them."""
-        new_keys = self._epc_ids({uri for item in indexed for uri, _role, _q, _u in item.epcs})
+        uris: set[str] = set()
+        for item in indexed:
+            for keys_of_role, _role in item.instances:
+                uris.update(keys_of_role)
+            uris.update(uri for uri, _role, _q, _u in item.classes)
+        new_keys = self._epc_ids(uris)
         seqs = self._seqs(len(indexed))
         # rows as tuples in the column order of each table (see schema.py)
         tables: dict[str, list[tuple[object, ...]]] = {name: [] for name in _INDEX_TABLES}
         events, epcs = tables["event"], tables["event_epc"]
+        # SQLite: the event_epc rows as one flat list of values (no tuple per row), the rows of
+        # an instance list written column by column with slice assignments
+        flat: list[object] | None = [] if self.sqlite else None
         event_columns = _EVENT_COLUMNS
         keys = self.keys
         captured: list[CapturedEvent] = []
         for seq, item in zip(seqs, indexed, strict=True):
             row = item.row
             events.append((seq, *[row.get(name) for name in event_columns]))
-            epc_ids = {uri: keys[uri] for uri, _role, _q, _u in item.epcs}
-            epcs += [(epc_ids[uri], seq, role, q, u) for uri, role, q, u in item.epcs]
-            members = [
-                (epc_ids[uri], uri, role) for uri, role, _q, _u in item.epcs if role <= _INSTANCE
-            ]
+            # the projection's members (instance roles), so that it needs neither the event's
+            # keys nor its lists
+            members: list[tuple[int, str, int]] = []
+            for uris_of_role, role in item.instances:
+                ids = [keys[uri] for uri in uris_of_role]
+                if flat is None:
+                    epcs += [(key, seq, role, None, None) for key in ids]
+                else:
+                    count = len(ids)
+                    block: list[object] = [None] * (_EPC_WIDTH * count)
+                    block[0::_EPC_WIDTH] = ids
+                    block[1::_EPC_WIDTH] = [seq] * count
+                    block[2::_EPC_WIDTH] = [role] * count
+                    flat += block
+                members += zip(ids, uris_of_role, repeat(role))
+            if item.classes:
+                classes: list[tuple[object, ...]] = [
+                    (keys[uri], seq, role, q, u) for uri, role, q, u in item.classes
+                ]
+                if flat is None:
+                    epcs += classes
+                else:
+                    flat += chain.from_iterable(self._sqlite_values(schema.event_epc, classes))
             _other_rows(seq, item, tables)
             captured.append(
-                CapturedEvent(
-                    seq=seq,
-                    event=item.event,
-                    event_id=item.event_id,
-                    epc_ids=epc_ids,
-                    members=members,
-                )
+                CapturedEvent(seq=seq, event=item.event, event_id=item.event_id, members=members)
             )
             self.captured.append(item.event_id)
         for name, rows in tables.items():
-            if rows:
+            if name == "event_epc" and flat:
+                cursor = self._raw().cursor()
+                try:
+                    dbapi.sqlite_insert_flat(cursor, _EPC_INSERT, _EPC_WIDTH, flat)
+                finally:
+                    cursor.close()
+            elif rows:
                 self._bulk(schema.metadata.tables[name], rows)
-        self.epc_rows += len(epcs)
+        self.epc_rows += len(epcs) if flat is None else len(flat) // _EPC_WIDTH
         return captured, new_keys
+
+    def _sqlite_values(
+        self, table: sa.Table, rows: list[tuple[object, ...]]
+    ) -> list[tuple[object, ...]]:
+        """``rows`` of ``table`` with the columns' bind processors applied (Decimal → float,
+        bool): SQLAlchemy does that for the statements it runs itself."""
+        converted = [
+            (index, process)
+            for index, process in enumerate(_bind_processors(table, self.conn.dialect))
+            if process is not None
+        ]
+        return _converted(rows, converted) if converted else rows
 
     def _bulk(self, table: sa.Table, rows: list[tuple[object, ...]]) -> None:
         """Insert ``rows`` (tuples in the column order of ``table``)."""
@@ -526,13 +575,7 @@ class _Writer:
             # raw DBAPI inserts of tuples, many rows per statement: SQLAlchemy would build the
             # parameters of every row itself; the columns' bind processors (Decimal → float,
             # bool) still apply
-            converted = [
-                (index, process)
-                for index, process in enumerate(_bind_processors(table, self.conn.dialect))
-                if process is not None
-            ]
-            if converted:
-                rows = _converted(rows, converted)
+            rows = self._sqlite_values(table, rows)
             cursor = raw.cursor()
             try:
                 head = f"INSERT INTO {table.name} ({columns})"
@@ -589,6 +632,50 @@ def _describe(source: CaptureSource) -> str | None:
 
 
 def _run(
+    conn: Connection,
+    opened: _Opened,
+    *,
+    behaviour: jobs.Behaviour,
+    record_time: datetime,
+    job_id: str,
+    rejected: list[Problem],
+    progress: Callable[[int], None] | None,
+) -> _Writer:
+    with _sqlite_cache(conn):
+        return _write_all(
+            conn,
+            opened,
+            behaviour=behaviour,
+            record_time=record_time,
+            job_id=job_id,
+            rejected=rejected,
+            progress=progress,
+        )
+
+
+@contextmanager
+def _sqlite_cache(conn: Connection) -> Iterator[None]:
+    """On SQLite, a page cache of at least :data:`_SQLITE_CACHE_KIB` while the capture writes;
+    the connection's own setting afterwards (it goes back to the pool)."""
+    if not is_sqlite(conn):
+        yield
+        return
+    raw = dbapi.driver(conn)
+    [(size,)] = raw.execute("PRAGMA cache_size").fetchall()
+    # a positive size counts pages, a negative one KiB
+    page = raw.execute("PRAGMA page_size").fetchone()[0] if size > 0 else 0
+    current = size * page // 1024 if size > 0 else -size
+    if current >= _SQLITE_CACHE_KIB:
+        yield
+        return
+    raw.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size={int(size)}")
+
+
+def _write_all(
     conn: Connection,
     opened: _Opened,
     *,

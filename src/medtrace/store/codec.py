@@ -176,17 +176,17 @@ def decode_event(body: bytes) -> Event:
 class CapturedEvent(msgspec.Struct, frozen=True, kw_only=True):
     """One event as committed by capture, handed to the item-state projection.
 
-    ``event`` carries the stored ``event_id`` and the server ``record_time``; ``epc_ids`` maps
-    every canonical identifier of the event (:func:`canonical_epc`) to its ``epc.id``.
-    ``members``, when given, are its instance-level ``event_epc`` rows as
-    ``(epc_id, canonical uri, role code)`` in index-row order (roles 1-5, see ``schema.py``),
-    which spares the projection working them out again from ``event``.
+    ``event`` carries the stored ``event_id`` and the server ``record_time``. ``members``, when
+    given, are its instance-level ``event_epc`` rows as ``(epc_id, canonical uri, role code)``
+    in index-row order (roles 1-5, see ``schema.py``), which spares the projection working them
+    out again from ``event``; without them, ``epc_ids`` must map every canonical identifier of
+    the event (:func:`canonical_epc`) to its ``epc.id`` (capture hands ``members`` and no map).
     """
 
     seq: int
     event: Event
     event_id: str
-    epc_ids: dict[str, int]
+    epc_ids: dict[str, int] = msgspec.field(default_factory=dict)
     members: list[tuple[int, str, int]] | None = None
 
 
@@ -198,22 +198,34 @@ FieldRow = tuple[str, str, str, int, str | None, Decimal | None, int | None]
 class IndexedEvent:
     """One event ready to store: its ``event`` row (without ``seq``) and its index rows.
 
-    ``epcs`` are ``(canonical uri, role, quantity, uom)``, at most one per (uri, role). The
-    other index rows are the empty tuple when the event has none (most events: no list object
-    per event and table to allocate and keep).
+    ``instances`` and ``classes`` are the ``event_epc`` rows (:func:`_epc_groups`): per
+    instance role the list of its canonical keys, and the class-level rows ``(canonical class,
+    role, quantity, uom)``; :attr:`epcs` gives them as one list of rows. The other index rows
+    are the empty tuple when the event has none (most events: no list object per event and
+    table to allocate and keep).
     """
 
     event: Event
     event_id: str
     event_hash: str
     row: dict[str, object]
-    epcs: list[tuple[str, int, Decimal | None, str | None]] = field(default_factory=list)
+    instances: list[tuple[list[str], int]] = field(default_factory=list)
+    classes: list[tuple[str, int, Decimal | None, str | None]] = field(default_factory=list)
     biz_transactions: Sequence[tuple[str | None, str]] = ()
     source_dest: Sequence[tuple[str, str, str]] = ()
     fields: Sequence[FieldRow] = ()
     sensors: Sequence[dict[str, object]] = ()
     corrections: Sequence[str] = ()
     persistent: Sequence[tuple[str, str]] = ()
+
+    @property
+    def epcs(self) -> list[tuple[str, int, Decimal | None, str | None]]:
+        """The ``event_epc`` rows as ``(canonical uri, role, quantity, uom)``, at most one per
+        (uri, role), in index-row order."""
+        rows: list[tuple[str, int, Decimal | None, str | None]] = [
+            (key, role, None, None) for keys, role in self.instances for key in keys
+        ]
+        return rows + self.classes
 
 
 def _number(text: str) -> Decimal | None:
@@ -339,19 +351,41 @@ def _what_classes(event: Event) -> list[tuple[tuple[QuantityElement, ...], int]]
     ]
 
 
-def _epc_rows(event: Event) -> list[tuple[str, int, Decimal | None, str | None]]:
-    rows: list[tuple[str, int, Decimal | None, str | None]] = []
+EpcGroups = tuple[list[tuple[list[str], int]], list[tuple[str, int, Decimal | None, str | None]]]
+"""An event's ``event_epc`` rows without ``epc_id``/``seq`` (:func:`_epc_groups`)."""
+
+
+def _epc_groups(event: Event) -> EpcGroups:
+    """The event's ``event_epc`` rows in two parts: per instance role (in role order) the list
+    of its canonical keys, each once, first occurrences in order (no row tuple per identifier,
+    which capture builds with the key itself); and the class-level rows
+    ``(canonical class, role, quantity, uom)``, each ``(class, role)`` once."""
+    instances: list[tuple[list[str], int]] = []
     for uris, role in _what(event):
-        # each role once per list: the canonical keys of one list, first occurrences in order
-        rows += [(key, role, None, None) for key in dict.fromkeys(canonical_epcs(uris))]
+        if uris:
+            # each role once per list: the canonical keys of one list, first occurrences in order
+            keys = canonical_epcs(uris)
+            unique = list(dict.fromkeys(keys))
+            instances.append((keys if len(unique) == len(keys) else unique, role))
+    classes: list[tuple[str, int, Decimal | None, str | None]] = []
     seen: set[tuple[str, int]] = set()
     for elements, role in _what_classes(event):
         for element in elements:
             key = (canonical_epc(element.epc_class), role)
             if key not in seen:
                 seen.add(key)
-                rows.append((key[0], role, element.quantity, element.uom))
-    return rows
+                classes.append((key[0], role, element.quantity, element.uom))
+    return instances, classes
+
+
+def _epc_rows(event: Event) -> list[tuple[str, int, Decimal | None, str | None]]:
+    """The event's ``event_epc`` rows as ``(canonical uri, role, quantity, uom)``, at most one
+    per (uri, role), in index-row order (:func:`_epc_groups` flattened)."""
+    instances, classes = _epc_groups(event)
+    rows: list[tuple[str, int, Decimal | None, str | None]] = [
+        (key, role, None, None) for keys, role in instances for key in keys
+    ]
+    return rows + classes
 
 
 def _event_fields(event: Event) -> list[FieldRow]:
@@ -406,8 +440,14 @@ def index_event(
         "capture_job": job_id,
         "body": encode_event(stored),
     }
+    instances, classes = _epc_groups(event)
     indexed = IndexedEvent(
-        event=stored, event_id=event_id, event_hash=event_hash, row=row, epcs=_epc_rows(event)
+        event=stored,
+        event_id=event_id,
+        event_hash=event_hash,
+        row=row,
+        instances=instances,
+        classes=classes,
     )
     if event.biz_transactions:
         indexed.biz_transactions = [(bt.type, bt.value) for bt in event.biz_transactions]

@@ -49,6 +49,7 @@ __all__ = [
     "run_reads_with",
     "select_in",
     "sqlite_insert",
+    "sqlite_insert_flat",
 ]
 
 #: Markers per ``IN (…)`` list on SQLite (below the historical 999-variable limit).
@@ -196,3 +197,23 @@ def sqlite_insert(cursor: Any, head: str, width: int, rows: Sequence[Sequence[ob
         cursor.executemany(_insert_sql(head, width, per), groups)
     if full < len(rows):
         cursor.executemany(_insert_sql(head, width, 1), rows[full:])
+
+
+def sqlite_insert_flat(cursor: Any, head: str, width: int, values: Sequence[object]) -> None:
+    """:func:`sqlite_insert` of rows given as one flat sequence of values, row after row.
+
+    A caller that builds many rows of a few values (``event_epc``) writes them straight into
+    one list instead of making a tuple per row that :func:`sqlite_insert` then copies into the
+    statement's parameters: each statement's parameters are one slice of ``values``.
+    """
+    if len(values) % width:
+        raise ValueError(f"{len(values)} values are no whole number of rows of {width}")
+    per = max(1, min(ROWS_PER_INSERT, CHUNK // width))
+    step = per * width
+    full = len(values) - len(values) % step
+    if full:
+        params = (values[at : at + step] for at in range(0, full, step))
+        cursor.executemany(_insert_sql(head, width, per), params)
+    if full < len(values):
+        rest = (values[at : at + width] for at in range(full, len(values), width))
+        cursor.executemany(_insert_sql(head, width, 1), rest)

@@ -84,6 +84,7 @@ __all__ = [
     "Role",
     "Transition",
     "epoch_micros",
+    "identity",
     "new_item",
     "next_state",
     "parse_key",
@@ -320,6 +321,32 @@ def parse_key(uri: str) -> tuple[str, str | None, str | None]:
     return "other", None, None
 
 
+#: ``(kind, gtin)`` of a canonical key by the key less its last ``/`` segment (bounded cache).
+_HEADS: Final[dict[str, tuple[str, str | None]]] = {}
+_HEADS_LIMIT: Final = 4096
+
+
+def identity(uri: str) -> tuple[str, str | None, str | None]:
+    """:func:`parse_key` of ``uri``, with the part that depends on all but its last segment
+    cached: the thousands of items of one product share it. What :func:`parse_key` decides
+    depends on that last segment only through the serial of an SGTIN.
+
+    >>> identity("https://id.gs1.org/01/09506000134352/21/1%2F2")
+    ('sgtin', '09506000134352', '1/2')
+    """
+    head, _, last = uri.rpartition("/")
+    found = _HEADS.get(head)
+    if found is None:
+        kind, gtin, _serial = parse_key(head + "/0")
+        if len(_HEADS) >= _HEADS_LIMIT:
+            _HEADS.clear()
+        found = _HEADS[head] = (kind, gtin)
+    kind, gtin = found
+    if gtin is None:
+        return kind, None, None
+    return kind, gtin, unquote(last) if "%" in last else last
+
+
 def new_item(uri: str) -> ItemSnapshot:
     """A never-seen item: kind, GTIN and serial from its canonical key, status ``unknown``."""
     kind, gtin, serial = parse_key(uri)
@@ -521,7 +548,7 @@ class Transition:
             )
         if state is None:
             # an item never seen: the event's first state with this item's identity
-            kind, gtin, serial = parse_key(uri)
+            kind, gtin, serial = identity(uri)
             return msgspec.structs.replace(
                 self.first, uri=uri, kind=kind, gtin=gtin, serial=serial, parent_id=parent_id
             )

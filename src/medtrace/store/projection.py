@@ -291,14 +291,37 @@ class _Fold:
             inside = [inner for inner in self.descendants(epc_id) if inner not in direct]
             if inside:
                 direct.update(inside)
-                states = self.states
-                contained = [(inner, states[inner].uri, _CONTAINED) for inner in inside]
-                self._steps(contained, occurrence.move(_CONTAINED))
+                self._contained(inside, occurrence.move(_CONTAINED))
+
+    def _contained(self, inside: list[int], move: Transition) -> None:
+        """:meth:`_steps` of the contents of a container an ObjectEvent names (``inside``: its
+        descendants, every one with a state; ``move``: the event's ``CONTAINED`` transition),
+        for all of them at once: a descendant keeps its container (no child set changes, no
+        tuple per descendant), and the scope and the watched items are checked in one pass."""
+        states, scope = self.states, self.scope
+        if scope is not None:
+            inside = [inner for inner in inside if inner in scope]
+        watch = self.watch
+        if watch:
+            self.touched.update(inner for inner in inside if inner in watch)
+        apply_into = move.apply_into
+        if self.check_late:
+            event_time, late = move.view.event_time, self.late
+            for inner in inside:
+                old = states[inner]
+                if old.last_event_time > event_time:
+                    late.add(inner)
+                states[inner] = apply_into(old, old.uri, old.parent_id)
+        else:
+            for inner in inside:
+                old = states[inner]
+                states[inner] = apply_into(old, old.uri, old.parent_id)
+        self.dirty.update(inside)
 
     def _aggregation(self, occurrence: _Occurrence) -> None:
         view, members = occurrence.view, occurrence.members
         # members come grouped by role, the parent (if any) first
-        parent = next((epc_id for epc_id, _, role in members if role == _PARENT), None)
+        parent = members[0][0] if members and members[0][2] == _PARENT else None
         if parent is not None and view.action == "ADD":
             # each child is stepped and put into the parent at once (the parent comes first
             # in ``members``; a child's containment concerns only the child)
@@ -594,8 +617,9 @@ def _write(
     _fill_expiry(conn, states)
     inserts: list[tuple[object, ...]] = []
     upserts: list[tuple[object, ...]] = []
-    for epc_id, state in sorted(states.items()):
-        (inserts if epc_id in new_keys else upserts).append(_row(epc_id, state))
+    # sorted keys (plain ints sort much faster than (key, state) pairs)
+    for epc_id in sorted(states):
+        (inserts if epc_id in new_keys else upserts).append(_row(epc_id, states[epc_id]))
     raw = dbapi.driver(conn)
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cursor:
