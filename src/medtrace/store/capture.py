@@ -631,28 +631,6 @@ def _describe(source: CaptureSource) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _run(
-    conn: Connection,
-    opened: _Opened,
-    *,
-    behaviour: jobs.Behaviour,
-    record_time: datetime,
-    job_id: str,
-    rejected: list[Problem],
-    progress: Callable[[int], None] | None,
-) -> _Writer:
-    with _sqlite_cache(conn):
-        return _write_all(
-            conn,
-            opened,
-            behaviour=behaviour,
-            record_time=record_time,
-            job_id=job_id,
-            rejected=rejected,
-            progress=progress,
-        )
-
-
 @contextmanager
 def _sqlite_cache(conn: Connection) -> Iterator[None]:
     """On SQLite, a page cache of at least :data:`_SQLITE_CACHE_KIB` while the capture writes;
@@ -751,8 +729,8 @@ def capture(
     try:
         with ExitStack() as stack:
             opened = _open(stack, source, syntax)
-            with write_transaction(engine) as conn:
-                writer = _run(
+            with write_transaction(engine) as conn, _sqlite_cache(conn):
+                writer = _write_all(
                     conn,
                     opened,
                     behaviour=behaviour,
