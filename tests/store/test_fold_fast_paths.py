@@ -277,6 +277,17 @@ def fold_both(
     return fast, reference
 
 
+def assert_same_fold(fast: Any, reference: Any, watch: set[int]) -> None:
+    """Same states, same written and late items, same watched items touched, same containers."""
+    assert fast.states == reference.states
+    assert fast.dirty == reference.dirty
+    assert fast.late == reference.late
+    assert fast.touched == reference.touched & watch
+    assert {k: v for k, v in fast.children.items() if v} == {
+        k: v for k, v in reference.children.items() if v
+    }
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     states=stored_states(),
@@ -294,13 +305,7 @@ def test_fold_is_the_former_fold(
 ) -> None:
     # same states, same written and late items, same watched items touched, same containers
     fast, reference = fold_both(states, events, scope, check_late=check_late, watch=watch)
-    assert fast.states == reference.states
-    assert fast.dirty == reference.dirty
-    assert fast.late == reference.late
-    assert fast.touched == reference.touched & watch
-    assert {k: v for k, v in fast.children.items() if v} == {
-        k: v for k, v in reference.children.items() if v
-    }
+    assert_same_fold(fast, reference, watch)
 
 
 def test_shipment_fold_is_the_former_fold() -> None:
@@ -377,13 +382,7 @@ def test_contents_of_a_shipped_container_are_stepped_as_by_the_former_fold(
     events = [(view, [(300, uri_of(300), epc), (103, uri_of(103), epc)])]
     watch = {101, 105, 110, 201, 999}
     fast, reference = fold_both(states, events, scope, check_late=check_late, watch=watch)
-    assert fast.states == reference.states
-    assert fast.dirty == reference.dirty
-    assert fast.late == reference.late
-    assert fast.touched == reference.touched & watch
-    assert {k: v for k, v in fast.children.items() if v} == {
-        k: v for k, v in reference.children.items() if v
-    }
+    assert_same_fold(fast, reference, watch)
     stepped = set(states) if scope is None else scope
     assert fast.dirty == stepped
     assert fast.late == ({100, 105, 110, 115} & stepped if check_late else set())

@@ -75,7 +75,6 @@ __all__ = [
     "apply",
     "get_item",
     "item_from_row",
-    "item_reads",
     "rebuild",
 ]
 
@@ -762,15 +761,11 @@ def rebuild(conn: Connection) -> int:
 def get_item(conn: Connection, canonical_uri: str) -> ItemState | None:
     """The state of the item with this canonical key, or None if the log never touched it.
 
-    Plain SQL through the driver (:mod:`medtrace.store.dbapi`): this is the read of every
-    verification request, and SQLAlchemy's statement handling cost more than the lookup.
+    Plain SQL through the driver (:mod:`medtrace.store.dbapi`): SQLAlchemy's statement handling
+    cost more than the lookup. (A verification reads the same columns in one statement with the
+    pack's persistent dispositions: :mod:`medtrace.verify.responder`, :func:`item_from_row`.)
     """
-    return dbapi.run_reads(conn, item_reads(canonical_uri))
-
-
-def item_reads(canonical_uri: str) -> dbapi.Reads[ItemState | None]:
-    """:func:`get_item` as a read sequence (:data:`medtrace.store.dbapi.Reads`)."""
-    rows = yield _GET_ITEM, (canonical_uri,)
+    rows = dbapi.execute(conn, _GET_ITEM, (canonical_uri,))
     return item_from_row(rows[0]) if rows else None
 
 

@@ -31,11 +31,9 @@ from medtrace.store import dbapi, schema
 from medtrace.store.codec import from_micros, to_micros
 
 __all__ = [
-    "INSERT_SQL",
     "POSTGRES_INSERT_ARRAYS_SQL",
     "VerificationRecord",
     "column_arrays",
-    "insert_rows",
     "list_records",
     "record",
     "record_many",
@@ -110,7 +108,7 @@ _COLUMNS: Final = (
     "additional_info",
     "responder_gln",
 )
-INSERT_SQL: Final = (
+_INSERT: Final = (
     f"INSERT INTO {_TABLE.name} ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant names
     f"VALUES ({', '.join(['{m}'] * len(_COLUMNS))})"
 )
@@ -135,20 +133,20 @@ def record_many(conn: Connection, entries: Sequence[VerificationRecord]) -> None
     than the insert.
     """
     if entries:
-        dbapi.execute_many(conn, INSERT_SQL, insert_rows(entries))
+        dbapi.execute_many(conn, _INSERT, _insert_rows(entries))
 
 
 def column_arrays(entries: Sequence[VerificationRecord]) -> tuple[list[object], ...]:
     """The parameters of :data:`POSTGRES_INSERT_ARRAYS_SQL` for ``entries`` (in order)."""
     columns: tuple[list[object], ...] = tuple([] for _ in _COLUMNS)
-    for row in insert_rows(entries):
+    for row in _insert_rows(entries):
         for column, value in zip(columns, row, strict=True):
             column.append(value)
     return columns
 
 
-def insert_rows(entries: Sequence[VerificationRecord]) -> list[tuple[object, ...]]:
-    """The parameters of :data:`INSERT_SQL` for ``entries``, one tuple each, in order."""
+def _insert_rows(entries: Sequence[VerificationRecord]) -> list[tuple[object, ...]]:
+    """The parameters of :data:`_INSERT` for ``entries``, one tuple each, in order."""
     return [tuple(values[name] for name in _COLUMNS) for values in map(_values, entries)]
 
 
