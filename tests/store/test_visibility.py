@@ -30,7 +30,7 @@ from medtrace.store.schema import event
 from medtrace.store.tenancy import create_organization
 from medtrace.store.visibility import (
     _FixedValuesText,
-    _pg_literal,
+    _sql_literal,
     owns_identifier,
     scope_of,
     visible_condition,
@@ -507,8 +507,8 @@ def test_sqlite_plans_every_visibility_check_from_keys_without_statistics(
 def test_organization_values_written_into_the_sql_are_quoted(
     world: tuple[Repository, dict[str, Principal]],
 ) -> None:
-    """On PostgreSQL the organization's values are SQL literals (``visibility._render``): an
-    identifier with quotes, colons, percent signs and backslashes must behave as a value."""
+    """The organization's values are SQL literals (``visibility._render``): an identifier
+    with quotes, colons, percent signs and backslashes must behave as a value."""
     repo, orgs = world
     query = parse_query("orderBy=eventTime&orderDirection=ASC")
     odd = dataclasses.replace(orgs["C"], org_id="C'o:l%\\x'); DROP TABLE event; --")
@@ -529,11 +529,11 @@ def test_organization_values_written_into_the_sql_are_quoted(
         (42, "42"),
     ],
 )
-def test_pg_literal(value: object, literal: str) -> None:
-    assert _pg_literal(value) == literal
+def test_sql_literal(value: object, literal: str) -> None:
+    assert _sql_literal(value) == literal
 
 
 @pytest.mark.parametrize("value", [True, 1.5, None, b"x", "nul\x00"])
-def test_pg_literal_refuses_what_it_cannot_write(value: object) -> None:
+def test_sql_literal_refuses_what_it_cannot_write(value: object) -> None:
     with pytest.raises((TypeError, ValueError)):
-        _pg_literal(value)
+        _sql_literal(value)
