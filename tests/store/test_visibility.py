@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from medtrace.epcis.query import parse_query
 from medtrace.store.codec import canonical_epc
@@ -36,6 +37,8 @@ from medtrace.store.visibility import (
     visible_condition,
 )
 from tests.store.test_query_sql import document, ev, fresh_store, uid
+
+_DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -517,6 +520,26 @@ def test_organization_values_written_into_the_sql_are_quoted(
     assert seen == numbers([str(e.event_id) for e in repo.query(query, principal=plain).events])
     assert seen  # C still sees the events that name it
     assert repo.query(query).events  # and the table is still there
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_organization_values_are_literals_not_parameters(dialect: str) -> None:
+    """The organization's values are written into the condition's SQL, on both databases: on
+    SQLite the ~1,150 values of a 20-GLN custodian, bound on every execution, made its
+    ``MATCH_anyEPC`` query 8x slower (``visibility._render``); on PostgreSQL they spoiled the
+    prepared statement's generic plan."""
+    principal = Principal(
+        "d",
+        "Distributor",
+        Role.OPERATOR,
+        glns=frozenset({"0614142000011", "0614143000010"}),
+        company_prefixes=frozenset({"0614141"}),
+    )
+    condition = visible_condition(principal, dialect)
+    assert condition is not None
+    compiled = sa.select(event.c.seq).where(condition).compile(dialect=_DIALECTS[dialect])
+    assert compiled.params == {}
+    assert "'https://id.gs1.org/414/0614142000011'" in str(compiled)
 
 
 @pytest.mark.parametrize(
