@@ -24,13 +24,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from medtrace.epcis.query import parse_query
 from medtrace.store.codec import canonical_epc
-from medtrace.store.engine import create_store_engine
 from medtrace.store.principal import Principal, Role
 from medtrace.store.repository import Repository
 from medtrace.store.schema import event
 from medtrace.store.tenancy import create_organization
 from medtrace.store.visibility import (
-    _FixedValuesText,
     _sql_literal,
     owns_identifier,
     scope_of,
@@ -436,22 +434,6 @@ def test_scope_values() -> None:
     assert scope.location_prefixes == ("https://id.gs1.org/414/0614142000011/254/",)
     assert "https://id.gs1.org/417/0614142000011" in scope.parties
     assert canonical_epc(B_DC).startswith(scope.location_prefixes[0])
-
-
-def test_fixed_value_texts_with_the_same_sql_never_share_their_values(db_url: str) -> None:
-    """The cached compilation of a visibility condition carries its values (its cache key
-    leaves them out): the same SQL with other values must compile anew, not reuse them."""
-    engine = create_store_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            for value in ("first", "second", "first", "third"):
-                condition = _FixedValuesText(
-                    "(:vis_x = :vis_z)", {"vis_x": value, "vis_z": "first"}
-                )
-                rows = conn.execute(sa.select(sa.literal(1)).where(condition)).all()
-                assert bool(rows) is (value == "first"), value
-    finally:
-        engine.dispose()
 
 
 #: Access paths a visibility condition may take on SQLite: by primary key, or by an index whose

@@ -52,12 +52,11 @@ True
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Final, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -65,8 +64,7 @@ from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import ColumnElement, TextClause, UnaryExpression
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from medtrace.store.custody import CustodyStep
 from medtrace.store.principal import Principal
@@ -485,31 +483,6 @@ def _sql_literal(value: object) -> str:
     return "'" + value.replace("'", "''").replace(":", "\\:") + "'"
 
 
-class _FixedValuesText(TextClause):
-    """SQL text whose bound values never change for the same text and values.
-
-    SQLAlchemy's cache key of a text clause lists every bound parameter, and computing it on
-    each execution cost more than the query for an organization's visibility condition (a few
-    hundred parameters). Here the cache key is the text plus a digest of the values, and the
-    parameters are left out of it: a cached compilation carries the very values it was
-    compiled with, which are these (same digest). Values stay bound parameters.
-    """
-
-    inherit_cache = False
-    _traverse_internals: ClassVar[Any] = [  # type: ignore[misc]
-        ("text", InternalTraversal.dp_string),
-        ("_values_digest", InternalTraversal.dp_string),
-    ]
-
-    def __init__(self, text: str, values: dict[str, object]) -> None:
-        super().__init__(text)
-        self._bindparams = {
-            name: sa.bindparam(name, value, unique=False) for name, value in values.items()
-        }
-        digest = hashlib.sha256(repr(sorted(values.items(), key=lambda item: item[0])).encode())
-        self._values_digest = digest.hexdigest()
-
-
 @lru_cache(maxsize=256)
 def _visible_sql(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
     """:func:`_visible_expression` rendered once to SQL text, per organization and dialect.
@@ -517,10 +490,13 @@ def _visible_sql(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
     The expression has hundreds of nodes (the custody rule alone is a few dozen correlated
     subqueries); building it and computing its SQLAlchemy cache key took tens of milliseconds
     per query. As text (:func:`_render`) its cache key is cheap, and the database's statement
-    cache sees the same SQL for every query of the organization.
+    cache sees the same SQL for every query of the organization. It has no parameters (the
+    organization's values are literals), so its cache key is the text alone.
     """
     text, values = _render(_visible_expression(scope, dialect), dialect)
-    return sa.and_(_FixedValuesText(text, values))
+    if values:  # pragma: no cover - nothing is kept bound here
+        raise RuntimeError(f"visibility condition: unexpected parameters {sorted(values)}")
+    return sa.and_(sa.text(text))
 
 
 @lru_cache(maxsize=256)
