@@ -44,8 +44,8 @@ VALUES = [
     canonical_epc(ITEM_1),  # the Digital Link form
     "https://example.com/01/10614141073464/21/1001",  # another domain, same key
     "urn:epc:id:sgtin:0614141.107346.9999",  # never captured
-    f"{ITEM_1},{ITEM_D}",  # one of A's and one of D's
-    f"{ITEM_2},{CASE}",
+    f"{ITEM_1}|{ITEM_D}",  # one of A's and one of D's
+    f"{ITEM_2}|{CASE}",
 ]
 FIELDS = ["MATCH_anyEPC", "MATCH_epc", "MATCH_parentID"]
 
@@ -111,7 +111,7 @@ def test_the_visibility_condition_is_left_out_only_for_own_products(world: World
 
     assert query_prepared._all_owned(a, keys(ITEM_1))  # A's product, URN or Digital Link
     assert query_prepared._all_owned(a, keys(canonical_epc(CASE)))
-    assert not query_prepared._all_owned(a, keys(f"{ITEM_1},{ITEM_D}"))  # one is D's
+    assert not query_prepared._all_owned(a, keys(f"{ITEM_1}|{ITEM_D}"))  # one is D's
     assert not query_prepared._all_owned(d, keys(ITEM_1))
     assert not query_prepared._all_owned(c, keys(ITEM_1))  # C owns no prefix
     assert not query_prepared._all_owned(a, keys("urn:epc:id:gid:95100000.12345.400"))
