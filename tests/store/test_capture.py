@@ -15,6 +15,7 @@ from medtrace.epcis.hashing import event_hash
 from medtrace.epcis.jsonld_reader import read_jsonld
 from medtrace.epcis.model import EPCISDocument
 from medtrace.epcis.xml_reader import read_xml
+from medtrace.epcis.xml_writer import write_xml
 from medtrace.store import capture as capture_module
 from medtrace.store import schema
 from medtrace.store.repository import Repository
@@ -314,6 +315,24 @@ def test_batches_keep_counts_and_atomicity(
     failed = repo.capture(document(*(event(f"x{n}") for n in range(5)), INVALID))
     assert failed.captured == 0
     assert count(repo, schema.event) == 7
+
+
+@pytest.mark.parametrize("behaviour", ["rollback", "proceed"])
+def test_a_document_cut_off_after_written_batches_stores_nothing(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch, behaviour: str
+) -> None:
+    # batches are written while the reader (a second thread on PostgreSQL) is still reading:
+    # a read error after them undoes them, and names the place where reading stopped
+    monkeypatch.setattr(capture_module, "BATCH_SIZE", 3)
+    whole = write_xml(read_jsonld(document(*(event(str(n)) for n in range(300)))), version="1.2")
+    result = repo.capture(
+        whole[:-200], behaviour="proceed" if behaviour == "proceed" else "rollback"
+    )
+    assert result.captured == 0 == count(repo, schema.event) == count(repo, schema.item_state)
+    [problem] = result.rejected
+    assert problem.rule == "document.invalid"
+    assert problem.event_index is not None and 290 < problem.event_index < 300
+    assert repo.capture(whole).captured == 300
 
 
 def test_more_identifiers_than_the_key_cache_holds(

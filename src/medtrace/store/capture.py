@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -62,6 +62,7 @@ from medtrace.store.codec import (
     to_micros,
 )
 from medtrace.store.engine import is_sqlite, write_transaction
+from medtrace.store.prefetch import prefetched
 
 __all__ = ["BATCH_SIZE", "CaptureResult", "CaptureSource", "capture"]
 
@@ -344,6 +345,20 @@ def _other_rows(seq: int, item: IndexedEvent, tables: dict[str, list[tuple[objec
         ]
 
 
+def _reserve(raw: Any, table: str, column: str, count: int) -> range:
+    """``count`` consecutive values of the PostgreSQL sequence of ``table.column``, in one
+    statement: the sequence moves past them at once (``setval`` to ``nextval + count - 1``)
+    instead of one ``nextval`` per value (500k keys: 1.3 s of server time). Only a writer
+    holding the capture lock may do this: nobody else takes values from these sequences."""
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence(%s, %s) AS s",
+            (count, table, column),
+        )
+        (last,) = cursor.fetchone()
+    return range(int(last) - count + 1, int(last) + 1)
+
+
 class _Writer:
     """Writes batches of validated events inside one capture transaction."""
 
@@ -382,12 +397,7 @@ class _Writer:
             first = self.next_seq
             self.next_seq += count
             return list(range(first, first + count))
-        rows = dbapi.execute(
-            self.conn,
-            "SELECT nextval(pg_get_serial_sequence('event', 'seq')) FROM generate_series(1, {m})",
-            (count,),
-        )
-        return sorted(int(value) for (value,) in rows)
+        return list(_reserve(self._raw(), "event", "seq", count))
 
     def _epc_ids(self, uris: set[str]) -> set[int]:
         """Make sure every key of ``uris`` is in :attr:`keys`; return the ids created now."""
@@ -424,12 +434,7 @@ class _Writer:
             else:
                 # capture is the only writer of ``epc`` and holds the capture lock: reserve the
                 # ids from the sequence and COPY the rows (a conflict fails the capture)
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence('epc', 'id')) "
-                    "FROM generate_series(1, %s)",
-                    (len(new),),
-                )
-                ids = sorted(int(value) for (value,) in cursor.fetchall())
+                ids = _reserve(self._raw(), "epc", "id", len(new))
                 created = list(zip(ids, new, strict=True))
                 with cursor.copy("COPY epc (id, uri) FROM STDIN") as copy:
                     for row in created:
@@ -447,9 +452,9 @@ class _Writer:
 
     # ---------------------------------------------------------------- batches
 
-    def write(self, batch: list[Event]) -> None:
-        """Store one batch: classify, upsert keys, insert, apply declarations, project."""
-        hashes = [event_hash(event) for event in batch]
+    def write(self, batch: list[Event], hashes: list[str]) -> None:
+        """Store one batch (with the events' hashes): classify, upsert keys, insert, apply
+        declarations, project."""
         ids = [event.event_id or hashed for event, hashed in zip(batch, hashes, strict=True)]
         # earlier batches of this document are in the database (same transaction) by now
         seen: dict[str, tuple[int, str, bool]] = {}  # id or hash → (seq, id, declared)
@@ -653,6 +658,32 @@ def _sqlite_cache(conn: Connection) -> Iterator[None]:
         raw.execute(f"PRAGMA cache_size={int(size)}")
 
 
+_Read = tuple[Event, list[Problem], str]
+
+
+def _read(opened: _Opened) -> Iterator[_Read]:
+    """Each event with its errors and, when it has none, its event hash (else "")."""
+    for event, problems in iter_validated(
+        opened.events,
+        syntax=opened.syntax,
+        kind=opened.kind,
+        schema_version=opened.schema_version,
+    ):
+        errors = [problem for problem in problems if problem.severity == "error"]
+        yield event, errors, "" if errors else event_hash(event)
+
+
+def _reading(opened: _Opened, sqlite: bool) -> AbstractContextManager[Iterator[_Read]]:
+    """The events of ``opened`` as :func:`_read` gives them; on PostgreSQL read in a second
+    thread ahead of the writing, so that Python reads the next events while the server
+    processes a batch (81 MB document: 19.8 → 17.6 s). On SQLite the writing holds the GIL for
+    most of its time (the driver gives it up only for each row's step): reading ahead gained
+    nothing there and cost 13% more CPU, 7% more time for the demo's 2,723 small documents."""
+    if sqlite:
+        return nullcontext(_read(opened))
+    return prefetched(_read(opened))
+
+
 def _write_all(
     conn: Connection,
     opened: _Opened,
@@ -665,32 +696,29 @@ def _write_all(
 ) -> _Writer:
     writer = _Writer(conn, record_time, job_id)
     batch: list[Event] = []
+    hashes: list[str] = []
     read = 0
     try:
-        for event, problems in iter_validated(
-            opened.events,
-            syntax=opened.syntax,
-            kind=opened.kind,
-            schema_version=opened.schema_version,
-        ):
-            read += 1
-            errors = [problem for problem in problems if problem.severity == "error"]
-            if errors:
-                rejected.extend(errors)
-            elif not (rejected and behaviour == "rollback"):
-                batch.append(event)
-            if len(batch) >= BATCH_SIZE:
-                writer.write(batch)
-                batch = []
-                if progress is not None:
-                    progress(read)
+        with _reading(opened, writer.sqlite) as events:
+            for event, errors, hashed in events:
+                read += 1
+                if errors:
+                    rejected.extend(errors)
+                elif not (rejected and behaviour == "rollback"):
+                    batch.append(event)
+                    hashes.append(hashed)
+                if len(batch) >= BATCH_SIZE:
+                    writer.write(batch, hashes)
+                    batch, hashes = [], []
+                    if progress is not None:
+                        progress(read)
     except EpcisDocumentError as exc:
         rejected.append(_reader_problem(exc, read))
         raise _Rollback from exc
     if rejected and behaviour == "rollback":
         raise _Rollback
     if batch:
-        writer.write(batch)
+        writer.write(batch, hashes)
     masterdata.put_vocabularies(conn, opened.master_data())
     if progress is not None:
         progress(read)
