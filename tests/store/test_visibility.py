@@ -23,10 +23,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from medtrace.epcis.query import parse_query
+from medtrace.store import visibility
 from medtrace.store.codec import canonical_epc
 from medtrace.store.principal import Principal, Role
 from medtrace.store.repository import Repository
-from medtrace.store.schema import event
+from medtrace.store.schema import epc, event
 from medtrace.store.tenancy import create_organization
 from medtrace.store.visibility import (
     _sql_literal,
@@ -502,6 +503,34 @@ def test_organization_values_written_into_the_sql_are_quoted(
     assert seen == numbers([str(e.event_id) for e in repo.query(query, principal=plain).events])
     assert seen  # C still sees the events that name it
     assert repo.query(query).events  # and the table is still there
+    # the custody check of one item (its own statement: in_custody)
+    state = repo.item(ITEM_1, principal=odd)
+    assert state is not None and state.custodian is not None  # ITEM_1 was in C's custody
+    assert state == repo.item(ITEM_1, principal=plain)
+
+
+def test_postgresql_plans_the_custody_check_once_per_connection(
+    world: tuple[Repository, dict[str, Principal]],
+) -> None:
+    # see test_query_prepared: prepared at once and planned once, not ~11 times per connection
+    repo, orgs = world
+    if repo.engine.dialect.name != "postgresql":
+        pytest.skip("plan caching of prepared statements is PostgreSQL's")
+
+    def plans(conn: sa.Connection) -> tuple[int, int]:
+        row = conn.exec_driver_sql(
+            "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) "
+            "FROM pg_prepared_statements WHERE statement LIKE 'SELECT 1 %%'"
+        ).one()
+        return int(row[0]), int(row[1])
+
+    with repo.engine.connect() as conn:
+        item = conn.execute(sa.select(epc.c.id).where(epc.c.uri == canonical_epc(ITEM_1)))
+        item_id = item.scalar_one()
+        generic, custom = plans(conn)
+        for _ in range(7):
+            assert visibility.in_custody(conn, orgs["C"], item_id)
+        assert plans(conn) == (generic + 7, custom)
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])

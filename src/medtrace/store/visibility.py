@@ -66,6 +66,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
+from medtrace.store import dbapi
 from medtrace.store.custody import CustodyStep
 from medtrace.store.principal import Principal
 from medtrace.store.projection import ItemState
@@ -425,6 +426,8 @@ _RENDERERS: Final = {
     "sqlite": sqlite_dialect.dialect(paramstyle="named"),
     "postgresql": postgresql_dialect.base.PGDialect(paramstyle="named"),  # type: ignore[no-untyped-call]
 }
+#: PostgreSQL as psycopg's driver SQL writes it (``%(name)s``, ``%`` doubled).
+_PG_DRIVER: Final = postgresql_dialect.base.PGDialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
 _BIND: Final = re.compile(r"(?<![:\w\\]):(\w+)")  # not an escaped colon (\:)
 
 
@@ -541,9 +544,26 @@ def in_custody(conn: Connection, principal: Principal, epc_id: int) -> bool:
     scope = scope_of(principal)
     if not scope.locations:
         return False
+    if dialect == "postgresql":
+        # prepared and planned once per connection, like the MATCH_ queries (the custody SQL
+        # is the organization's, with one parameter: the generic plan is the plan)
+        rows = dbapi.execute_planned_once(
+            conn, _custody_check_pg(scope), {"vis_custody_item": epc_id}
+        )
+        return bool(rows)
     text, values = _custody_sql(scope, dialect)
     clause = sa.text(text).bindparams(**{**values, "vis_custody_item": epc_id})
     return conn.execute(sa.select(sa.literal(1)).where(clause)).first() is not None
+
+
+@lru_cache(maxsize=256)
+def _custody_check_pg(scope: OrgScope) -> str:
+    """:func:`in_custody`'s statement as psycopg SQL (``%(vis_custody_item)s``)."""
+    text, values = _custody_sql(scope, "postgresql")
+    if set(values) != {"vis_custody_item"}:  # pragma: no cover - only the item is bound
+        raise RuntimeError(f"custody check: unexpected parameters {sorted(values)}")
+    statement: sa.Select[tuple[int]] = sa.select(sa.literal_column("1")).where(sa.text(text))
+    return str(statement.compile(dialect=_PG_DRIVER))
 
 
 def visible_event_ids(conn: Connection, principal: Principal, event_ids: Sequence[str]) -> set[str]:
