@@ -676,10 +676,10 @@ def _read(opened: _Opened) -> Iterator[_Read]:
 def _reading(opened: _Opened, sqlite: bool) -> AbstractContextManager[Iterator[_Read]]:
     """The events of ``opened`` as :func:`_read` gives them; on PostgreSQL read in a second
     thread ahead of the writing, so that Python reads the next events while the server
-    processes a batch (81 MB document, 3 runs each on a 2-core VM: median 17.9 → 17.0 s). On
-    SQLite the writing holds the GIL for most of its time (the driver gives it up only for each
-    row's step): reading ahead gained nothing there and cost 13% more CPU, 7% more time for the
-    demo's 2,723 small documents."""
+    processes a batch (81 MB document, 3 runs each on a 2-core VM: median 16.0 → 15.1 s; a
+    re-capture 1.8 s either way). On SQLite the writing holds the GIL for most of its time (the
+    driver gives it up only for each row's step): reading ahead made the same capture 5-13%
+    slower there, so SQLite reads in the writing thread."""
     if sqlite:
         return nullcontext(_read(opened))
     return prefetched(_read(opened))
