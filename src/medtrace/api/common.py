@@ -26,6 +26,7 @@ from medtrace.api.errors import ApiError
 from medtrace.api.settings import ApiSettings
 from medtrace.epcis.errors import QueryParameterError
 from medtrace.store import page_tokens
+from medtrace.store.engine import read_connection
 from medtrace.store.principal import Principal
 from medtrace.store.repository import Repository
 
@@ -208,6 +209,6 @@ def decode_cursor(request: Request[Any, Any, Any], kind: str, token: str, arity:
         raise page_tokens.InvalidPageTokenError(
             "not a page token issued by this server for this list"
         )
-    with repository(request).engine.connect() as conn:
+    with read_connection(repository(request).engine) as conn:
         page_tokens.check_not_revoked(conn, token)
     return fields[2:]

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from medtrace.store import jobs, schema, subscriptions
 from medtrace.store.codec import from_micros, to_micros
-from medtrace.store.engine import write_transaction
+from medtrace.store.engine import read_connection, write_transaction
 from medtrace.store.jobs import CaptureJob
 from medtrace.store.principal import Principal
 from medtrace.store.visibility import visible_condition
@@ -93,7 +93,7 @@ def insert_named_query(
 def get_named_query(engine: Engine, org_id: str, name: str) -> StoredQuery | None:
     """The organization's named query ``name``, or ``None``."""
     table = schema.named_query
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.execute(
             sa.select(table.c.name, table.c.definition, table.c.created).where(
                 table.c.org_id == org_id, table.c.name == name
@@ -114,7 +114,7 @@ def list_named_queries(
     )
     if after is not None:
         stmt = stmt.where(table.c.name > after)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         rows = conn.execute(stmt.order_by(table.c.name).limit(limit)).all()
     return [
         StoredQuery(name=str(r[0]), definition=bytes(r[1]), created=from_micros(r[2])) for r in rows
@@ -156,14 +156,14 @@ def forget_interrupted_job(engine: Engine, job_id: str) -> bool:
 def job_owner(engine: Engine, job_id: str) -> tuple[bool, str | None]:
     """``(exists, org_id)`` of the capture job row ``job_id``."""
     table = schema.capture_job
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.execute(sa.select(table.c.org_id).where(table.c.id == job_id)).first()
     return (False, None) if row is None else (True, row[0])
 
 
 def get_job(engine: Engine, job_id: str) -> CaptureJob | None:
     """The capture job row ``job_id``, or ``None``."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         return jobs.get_job(conn, job_id)
 
 
@@ -190,7 +190,7 @@ def list_jobs(
             )
         )
     stmt = stmt.order_by(table.c.created.desc(), table.c.id).limit(limit)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         ids = [str(row[0]) for row in conn.execute(stmt)]
         found = [jobs.get_job(conn, job_id) for job_id in ids]
     return [job for job in found if job is not None]
@@ -229,7 +229,7 @@ def distinct_values(
     column = stmt.selected_columns[0]
     if after is not None:
         stmt = stmt.where(column > after)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         return [str(row[0]) for row in conn.execute(stmt.order_by(column).limit(limit))]
 
 
@@ -239,5 +239,5 @@ def has_value(
     """Whether any of ``values`` (spellings of one resource) is stored and visible."""
     stmt = _values_stmt(kind, principal, engine.dialect.name)
     column = stmt.selected_columns[0]
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         return conn.execute(stmt.where(column.in_(list(values))).limit(1)).first() is not None

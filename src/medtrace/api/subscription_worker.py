@@ -60,6 +60,7 @@ from medtrace.epcis.query_model import EventQuery
 from medtrace.epcis.query_schedule import QuerySchedule
 from medtrace.store import subscriptions
 from medtrace.store.codec import from_micros, to_micros
+from medtrace.store.engine import read_connection
 from medtrace.store.subscriptions import Subscription
 from medtrace.store.tenancy import get_organization
 
@@ -241,7 +242,7 @@ class DeliveryWorker:
         sent = 0
         first = True
         while True:
-            with self._engine.connect() as conn:
+            with read_connection(self._engine) as conn:
                 batch = subscriptions.pending(conn, sub, query, principal, head=head, limit=size)
             final = len(batch) < size
             cursor = head if final else batch[-1][0]

@@ -51,6 +51,7 @@ from medtrace.epcis.query_values import InvalidValueError, parse_timestamp
 from medtrace.epcis.xml_values import format_datetime
 from medtrace.store import subscriptions
 from medtrace.store.codec import from_micros, to_micros
+from medtrace.store.engine import read_connection
 from medtrace.store.principal import Principal
 from medtrace.store.subscriptions import NewSubscription, Subscription
 
@@ -304,7 +305,7 @@ def _ws_setup(
     schedule = _controls(stream_text == "true", fields or None)
     now = datetime.now(UTC)
     initial = _initial_time(params.get("initialRecordTime"), now)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         before = subscriptions.cursor_before(conn, to_micros(initial))
     sub = Subscription(
         id=f"ws-{uuid.uuid4()}",
@@ -334,7 +335,7 @@ def _ws_batch(
     """The next document for the socket (``None``: nothing new) and the moved cursor."""
     engine = socket.app.state.repository.engine
     query = stored_query(sub.query)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         head = subscriptions.head_seq(conn)
         batch = subscriptions.pending(conn, sub, query, user, head=head, limit=batch_size)
     cursor = batch[-1][0] if len(batch) == batch_size else head

@@ -46,7 +46,7 @@ from medtrace.epcis.model import Event
 from medtrace.epcis.query_model import EventQuery
 from medtrace.store import schema
 from medtrace.store.codec import decode_event
-from medtrace.store.engine import write_transaction
+from medtrace.store.engine import read_connection, write_transaction
 from medtrace.store.principal import Principal
 from medtrace.store.query_sql import where_clause
 from medtrace.store.visibility import visible_condition
@@ -171,7 +171,7 @@ def create(engine: Engine, new: NewSubscription) -> Subscription:
 
 def get(engine: Engine, org_id: str, query_name: str, sub_id: str) -> Subscription | None:
     """The organization's active subscription ``sub_id`` on ``query_name``, or ``None``."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.execute(
             sa.select(_TABLE).where(
                 _TABLE.c.id == sub_id,
@@ -192,7 +192,7 @@ def list_page(
     )
     if after is not None:
         stmt = stmt.where(_TABLE.c.id > after)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         rows = conn.execute(stmt.order_by(_TABLE.c.id).limit(limit)).all()
     return [_row(row) for row in rows]
 
@@ -231,7 +231,7 @@ def wait_and_purge(engine: Engine, sub_ids: Sequence[str], *, poll_seconds: floa
     ids = list(sub_ids)
     while True:
         now = time.time_ns() // 1000
-        with engine.connect() as conn:
+        with read_connection(engine) as conn:
             busy = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(t)
@@ -248,7 +248,7 @@ def due(engine: Engine, now: int) -> tuple[int, list[Subscription]]:
     """The log head and the active subscriptions to serve at ``now``: stream subscriptions
     behind the head and not waiting for a retry, scheduled ones whose time has come."""
     t = _TABLE
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         head = head_seq(conn)
         stream_due = sa.and_(
             t.c.stream.is_(True),

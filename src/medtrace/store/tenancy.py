@@ -49,7 +49,13 @@ from medtrace.gs1.errors import Gs1Error
 from medtrace.gs1.keys import Gln
 from medtrace.store import schema
 from medtrace.store.codec import to_micros
-from medtrace.store.engine import BUSY_TIMEOUT_MS, driver_pragma, is_sqlite, write_transaction
+from medtrace.store.engine import (
+    BUSY_TIMEOUT_MS,
+    driver_pragma,
+    is_sqlite,
+    read_connection,
+    write_transaction,
+)
 from medtrace.store.principal import Principal, Role
 
 __all__ = [
@@ -232,14 +238,14 @@ def _find(conn: Connection, org_id_or_name: str) -> Principal | None:
 
 def get_organization(engine: Engine, org_id_or_name: str) -> Principal | None:
     """The organization with this id (preferred) or name, or ``None``."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         return _find(conn, org_id_or_name)
 
 
 def list_organizations(engine: Engine) -> list[Principal]:
     """Every organization, by name."""
     org = schema.organization
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         rows = conn.execute(sa.select(org.c.id, org.c.name, org.c.role).order_by(org.c.name))
         return [_principal(conn, str(row.id), str(row.name), str(row.role)) for row in rows.all()]
 
@@ -322,7 +328,7 @@ def authenticate_client(engine: Engine, key_id: str, secret: str) -> Principal |
     if not _KEY_ID.fullmatch(key_id) or not _SECRET.fullmatch(secret):
         return None
     key = schema.api_key
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.execute(
             sa.select(key.c.org_id, key.c.secret_hash, key.c.revoked, key.c.last_used).where(
                 key.c.id == key_id
@@ -372,7 +378,7 @@ def ensure_local_admin(engine: Engine) -> str | None:
 
     ``None`` when any organization exists already (the token is shown only on first start).
     """
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         if conn.execute(sa.select(schema.organization.c.id).limit(1)).first() is not None:
             return None
     try:
@@ -466,7 +472,7 @@ def issue_token(engine: Engine, principal: Principal, *, ttl: int = 3600) -> str
 def _public_key(engine: Engine, kid: str) -> Ed25519PublicKey | None:
     table = schema.signing_key
     oldest = _now() - MAX_TTL * 1_000_000
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.execute(
             sa.select(table.c.private_key).where(
                 table.c.id == kid, sa.or_(table.c.retired.is_(None), table.c.retired > oldest)
@@ -505,7 +511,7 @@ def verify_token(engine: Engine, token: str) -> Principal | None:
     except jwt.InvalidTokenError:
         return None
     client_id = claims.get("client_id")
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         org = _find(conn, str(claims["sub"]))
         if org is None or org.org_id != claims["sub"]:
             return None
