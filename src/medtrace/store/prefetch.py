@@ -1,10 +1,11 @@
 """Read ahead in a second thread, so that a capture's reading overlaps its writing.
 
 A capture alternates between pure Python work (parsing, validating and hashing events) and
-waits on the database (PostgreSQL executing a ``COPY``, SQLite inserting rows and syncing
-its log; both drivers release the GIL while they wait). Run the reading in a second thread and
-each side's waits are the other's working time: on two cores the database works on one batch
-while Python reads the next.
+waits on the database (PostgreSQL executing a ``COPY``; psycopg releases the GIL while it
+waits). Run the reading in a second thread and each side's waits are the other's working time:
+on two cores the server works on one batch while Python reads the next. The capture uses it on
+PostgreSQL only (:func:`medtrace.store.capture._reading`): SQLite's driver holds the GIL for most
+of the writing, and reading ahead made a SQLite capture slower.
 
 :func:`prefetched` keeps the order of the items and the point at which the source failed: the
 consumer gets every item the source produced before an exception, then the exception itself.
