@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 import pytest
-import sqlalchemy as sa
 
 from medtrace.epcis.query import parse_query
 from medtrace.epcis.query_model import EventQuery
@@ -22,6 +21,7 @@ from medtrace.store.page_tokens import InvalidPageTokenError, revoke
 from medtrace.store.principal import Principal
 from medtrace.store.repository import Repository
 from medtrace.store.visibility import scope_of
+from tests.store.pg_plans import plans
 from tests.store.test_visibility import (
     CASE,
     ITEM_1,
@@ -144,18 +144,11 @@ def test_postgresql_plans_the_statement_once_per_connection(world: World) -> Non
     assert matched is not None
     field, keys = matched
 
-    def plans(conn: sa.Connection) -> tuple[int, int]:
-        row = conn.exec_driver_sql(
-            "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) "
-            "FROM pg_prepared_statements WHERE statement LIKE '%%event_epc%%'"
-        ).one()
-        return int(row[0]), int(row[1])
-
     with repo.engine.connect() as conn:
-        generic, custom = plans(conn)
+        generic, custom = plans(conn, "%event_epc%")
         for _ in range(7):
             page = query_prepared.run_match_query(
                 conn, query, keys, field, per_page=10, principal=orgs["C"]
             )
             assert page.events
-        assert plans(conn) == (generic + 7, custom)
+        assert plans(conn, "%event_epc%") == (generic + 7, custom)

@@ -35,6 +35,7 @@ from medtrace.store.visibility import (
     scope_of,
     visible_condition,
 )
+from tests.store.pg_plans import plans
 from tests.store.test_query_sql import document, ev, fresh_store, uid
 
 _DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
@@ -517,20 +518,13 @@ def test_postgresql_plans_the_custody_check_once_per_connection(
     if repo.engine.dialect.name != "postgresql":
         pytest.skip("plan caching of prepared statements is PostgreSQL's")
 
-    def plans(conn: sa.Connection) -> tuple[int, int]:
-        row = conn.exec_driver_sql(
-            "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) "
-            "FROM pg_prepared_statements WHERE statement LIKE 'SELECT 1 %%'"
-        ).one()
-        return int(row[0]), int(row[1])
-
     with repo.engine.connect() as conn:
         item = conn.execute(sa.select(epc.c.id).where(epc.c.uri == canonical_epc(ITEM_1)))
         item_id = item.scalar_one()
-        generic, custom = plans(conn)
+        generic, custom = plans(conn, "SELECT 1 %")
         for _ in range(7):
             assert visibility.in_custody(conn, orgs["C"], item_id)
-        assert plans(conn) == (generic + 7, custom)
+        assert plans(conn, "SELECT 1 %") == (generic + 7, custom)
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
