@@ -118,6 +118,48 @@ def test_the_visibility_condition_is_left_out_only_for_own_products(world: World
     assert not query_prepared._all_owned(a, keys("urn:epc:id:gid:95100000.12345.400"))
 
 
+def held_for(repo: Repository, who: Principal, query: EventQuery) -> bool:
+    """Whether the prepared path leaves ``who``'s visibility condition out for custody."""
+    matched = query_prepared.match_keys(query)
+    assert matched is not None
+    field, keys = matched
+    with repo.engine.connect() as conn:
+        return query_prepared._all_held(conn, who, scope_of(who), field, keys)
+
+
+@pytest.mark.parametrize(
+    ("who", "value", "held"),
+    [
+        ("C", ITEM_1, True),  # received from B (event 8 names C's party, captured by B)
+        ("B", ITEM_1, True),  # in the case on the pallet B received
+        ("B", ITEM_2, True),
+        ("E", CASE, True),  # shipped to E by B
+        ("E", ITEM_2, True),  # inside that case
+        ("E", ITEM_1, False),  # taken out of the case before B shipped it
+        ("C", ITEM_2, False),  # C sees two of its events (they name ITEM_1), never held it
+        ("D", ITEM_1, False),
+        ("C", f"{ITEM_1}|{ITEM_2}", False),  # one of the two was never C's
+        ("B", f"{ITEM_1}|{ITEM_2}", True),
+        ("C", "urn:epc:id:sgtin:0614141.107346.9999", False),  # never captured
+        ("A", ITEM_1, False),  # A's own product: _all_owned decides, no custody check
+    ],
+)
+def test_the_visibility_condition_is_left_out_for_identifiers_held(
+    world: World, who: str, value: str, held: bool
+) -> None:
+    repo, orgs = world
+    for field in ("MATCH_anyEPC", "MATCH_epc", "MATCH_parentID"):
+        query = parse_query(f"{field}={value}")
+        assert held_for(repo, orgs[who], query) is held, field
+
+
+def test_class_fields_always_keep_the_visibility_condition(world: World) -> None:
+    # classes never give custody: a lot is held by many
+    repo, orgs = world
+    query = parse_query("MATCH_anyEPCClass=urn:epc:class:lgtin:0614141.107346.L1")
+    assert not held_for(repo, orgs["C"], query)
+
+
 def test_tokens_of_another_query_or_revoked_are_refused(world: World) -> None:
     repo, orgs = world
     query = parse_query(f"MATCH_anyEPC={ITEM_1}")
@@ -144,11 +186,16 @@ def test_postgresql_plans_the_statement_once_per_connection(world: World) -> Non
     assert matched is not None
     field, keys = matched
 
+    # C sees ITEM_2's first events (they name ITEM_1, which it held) but never held ITEM_2:
+    # each query checks C's custody of ITEM_2, then runs with the visibility condition
+    assert not held_for(repo, orgs["C"], query)
+    match, check = "SELECT event.body, event.seq%capture_job%", "SELECT count(*)%held_key%"
     with repo.engine.connect() as conn:
-        generic, custom = plans(conn, "%event_epc%")
+        before = plans(conn, match), plans(conn, check)
         for _ in range(7):
             page = query_prepared.run_match_query(
                 conn, query, keys, field, per_page=10, principal=orgs["C"]
             )
             assert page.events
-        assert plans(conn, "%event_epc%") == (generic + 7, custom)
+        for (generic, custom), statement in zip(before, (match, check), strict=True):
+            assert plans(conn, statement) == (generic + 7, custom)

@@ -85,9 +85,11 @@ from medtrace.store.schema import (
 )
 
 __all__ = [
+    "INSTANCE_ROLES",
     "NESTING",
     "OrgScope",
     "custody_condition",
+    "held_count",
     "in_custody",
     "owns_identifier",
     "restrict_history",
@@ -102,7 +104,8 @@ __all__ = [
 #: Container levels followed when deriving custody (item ⊂ case ⊂ pallet ⊂ shipper).
 NESTING: Final = 3
 _DL: Final = "https://id.gs1.org"
-_INSTANCE_ROLES: Final = (ROLE_EPC, ROLE_PARENT, ROLE_CHILD, ROLE_INPUT, ROLE_OUTPUT)
+#: The ``event_epc`` roles of instance identifiers (EPCIS 2.0 §7.3.3), the ones custody covers.
+INSTANCE_ROLES: Final = (ROLE_EPC, ROLE_PARENT, ROLE_CHILD, ROLE_INPUT, ROLE_OUTPUT)
 #: CBV 2.0 §7.4 source/destination types that name a party or a location.
 _SD_TYPES: Final = (
     "urn:epcglobal:cbv:sdt:owning_party",
@@ -354,7 +357,7 @@ def _reached(
     anchor, named = event.alias(), event_epc.alias()
     where = [
         named.c.epc_id == holder,
-        named.c.role.in_(_INSTANCE_ROLES),
+        named.c.role.in_(INSTANCE_ROLES),
         anchor.c.seq == named.c.seq,
         _anchor(scope, anchor, dialect),
     ]
@@ -401,7 +404,7 @@ def _flat(scope: OrgScope, item: ColumnElement[int], dialect: str) -> ColumnElem
             holder = gp.c.epc_id
         where += [
             named.c.epc_id == holder,
-            named.c.role.in_(_INSTANCE_ROLES),
+            named.c.role.in_(INSTANCE_ROLES),
             anchor.c.seq == named.c.seq,
             _anchor(scope, anchor, dialect),
         ]
@@ -446,7 +449,7 @@ def _visible_expression(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
             sa.exists()
             .where(
                 held.c.seq == event.c.seq,
-                held.c.role.in_(_INSTANCE_ROLES),
+                held.c.role.in_(INSTANCE_ROLES),
                 _custody(scope, held.c.epc_id, dialect),
             )
             .correlate_except(held)
@@ -597,6 +600,53 @@ def _custody_check_pg(scope: OrgScope) -> str:
         raise RuntimeError(f"custody check: unexpected parameters {sorted(values)}")
     statement: sa.Select[tuple[int]] = sa.select(sa.literal_column("1")).where(sa.text(text))
     return str(statement.compile(dialect=_PG_DRIVER))
+
+
+def held_count(conn: Connection, principal: Principal, uris: Sequence[str]) -> int:
+    """How many of the (distinct, canonical) identifiers ``uris`` the store holds and were ever
+    in the principal's custody: one statement, whatever their number.
+
+    ``len(uris)`` means every one of them is stored and was held. A key the store does not hold
+    yet counts as not held: a capture committed between this check and a later statement could
+    add it.
+    """
+    if not uris:
+        return 0
+    dialect = conn.dialect.name
+    if dialect not in _RENDERERS:
+        key = epc.alias("held_key")
+        select = sa.select(sa.func.count()).where(
+            key.c.uri.in_(list(uris)), custody_condition(principal, key.c.id, dialect)
+        )
+        return int(conn.execute(select).scalar_one())
+    scope = scope_of(principal)
+    if not scope.locations:
+        return 0
+    params = {f"vis_k{i}": uri for i, uri in enumerate(uris)}
+    if dialect == "postgresql":
+        # prepared and planned once per connection (see in_custody)
+        rows = dbapi.execute_planned_once(conn, _held_count_pg(scope, len(uris)), params)
+        return int(rows[0][0])
+    return int(conn.execute(_held_count_sql(scope, dialect, len(uris)), params).scalar_one())
+
+
+@lru_cache(maxsize=256)
+def _held_count_sql(scope: OrgScope, dialect: str, count: int) -> sa.Select[int]:
+    """:func:`held_count`'s statement for ``count`` keys (``:vis_k0``…), rendered once."""
+    key = epc.alias("held_key")
+    names = [f"k{i}" for i in range(count)]
+    condition = sa.and_(
+        key.c.uri.in_([sa.bindparam(name, "", type_=epc.c.uri.type) for name in names]),
+        _custody(scope, key.c.id, dialect),
+    )
+    text, _ = _render(condition, dialect, bound=frozenset(names))
+    return sa.select(sa.func.count()).select_from(key).where(sa.text(text))
+
+
+@lru_cache(maxsize=256)
+def _held_count_pg(scope: OrgScope, count: int) -> str:
+    """:func:`_held_count_sql` as psycopg SQL (``%(vis_k0)s``…)."""
+    return str(_held_count_sql(scope, "postgresql", count).compile(dialect=_PG_DRIVER))
 
 
 def visible_event_ids(conn: Connection, principal: Principal, event_ids: Sequence[str]) -> set[str]:
