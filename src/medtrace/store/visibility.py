@@ -56,7 +56,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -413,11 +413,125 @@ def _flat(scope: OrgScope, item: ColumnElement[int], dialect: str) -> ColumnElem
     return sa.or_(*options)
 
 
+#: ``(eventTime, seq)`` as one ordered number on PostgreSQL: ``eventTime · SEQ_SPAN + seq``
+#: (``numeric``; sequences stay far below 10¹²).
+SEQ_SPAN: Final = 10**12
+
+
+def _moment(ev: sa.FromClause) -> ColumnElement[Any]:
+    """``(eventTime, seq)`` of ``ev`` as one ``numeric`` (same order)."""
+    return sa.cast(ev.c.event_time, sa.Numeric) * SEQ_SPAN + ev.c.seq
+
+
+def _ends(g: sa.FromClause, gc: sa.FromClause, gp: sa.FromClause) -> list[ColumnElement[Any]]:
+    """The moments of the first events after ``g`` that ended the containment ``g`` put in
+    place (child ``gc`` into parent ``gp``), by kind (EPCIS 2.0 §7.4.3, the events of
+    :func:`_still_inside`): a move of the child (a ``DELETE`` from that parent, an
+    ``ADD``/``OBSERVE`` into another), and a ``DELETE`` emptying the parent. ``NULL`` when none."""
+    e2, c2, p2 = event.alias(), event_epc.alias(), event_epc.alias()
+    moved = (
+        sa.select(sa.func.min(_moment(e2)))
+        .where(
+            c2.c.epc_id == gc.c.epc_id,
+            c2.c.role == ROLE_CHILD,
+            e2.c.seq == c2.c.seq,
+            p2.c.seq == e2.c.seq,
+            p2.c.role == ROLE_PARENT,
+            e2.c.event_type == _AGGREGATION,
+            _before(_key(g), _key(e2)),
+            sa.or_(
+                sa.and_(e2.c.action == "DELETE", p2.c.epc_id == gp.c.epc_id),
+                sa.and_(e2.c.action.in_(_INTO), p2.c.epc_id != gp.c.epc_id),
+            ),
+        )
+        .correlate_except(e2, c2, p2)
+    )
+    e3, p3, x3 = event.alias(), event_epc.alias(), event_epc.alias()
+    emptied = (
+        sa.select(sa.func.min(_moment(e3)))
+        .where(
+            p3.c.epc_id == gp.c.epc_id,
+            p3.c.role == ROLE_PARENT,
+            e3.c.seq == p3.c.seq,
+            e3.c.event_type == _AGGREGATION,
+            e3.c.action == "DELETE",
+            _before(_key(g), _key(e3)),
+            ~sa.exists()
+            .where(x3.c.seq == e3.c.seq, x3.c.role.in_((ROLE_CHILD, ROLE_CHILD_CLASS)))
+            .correlate_except(x3),
+        )
+        .correlate_except(e3, p3)
+    )
+    return [moved.scalar_subquery(), emptied.scalar_subquery()]
+
+
+def _chain(scope: OrgScope, item: ColumnElement[int]) -> ColumnElement[bool]:
+    """PostgreSQL form of the custody rule: one recursive query instead of :func:`_reached`.
+
+    ``chain`` holds ``item`` and every container it was inside, up to :data:`NESTING` levels,
+    each with the span ``[lo, hi]`` of moments (:func:`_moment`) during which every
+    containment on the way held: a containment ``g`` holds from ``g`` to the first event that
+    ended it, inclusive (:func:`_still_inside`: no ending event *strictly* between ``g`` and
+    the anchor), and the spans of the levels intersect. Custody is an anchor naming a holder of
+    the chain within its span. Same answers as :func:`_reached` (the tests compare the two),
+    but its plan has a handful of subplans instead of ~30: PostgreSQL initialises and tears
+    down every subplan of a statement on every execution, which was most of its time for a
+    custody check (0.6 to 0.8 ms of server CPU per check, ~0.25 ms with the chain).
+    """
+    none = sa.cast(sa.null(), sa.Numeric)
+    start = sa.select(
+        sa.cast(item, sa.BigInteger).label(
+            "holder"
+        ),  # a bound item: psycopg sends small ints as int2
+        sa.literal(0, sa.Integer).label("depth"),
+        none.label("lo"),
+        none.label("hi"),
+    ).correlate_except()
+    chain = start.cte("custody_chain", recursive=True, nesting=True)
+    link = chain.alias("custody_link")
+    g, gc, gp = event.alias(), event_epc.alias(), event_epc.alias()
+    chain = chain.union_all(
+        sa.select(
+            gp.c.epc_id,
+            link.c.depth + 1,
+            sa.func.greatest(link.c.lo, _moment(g)),
+            sa.func.least(link.c.hi, *_ends(g, gc, gp)),  # LEAST ignores NULLs
+        ).where(
+            gc.c.epc_id == link.c.holder,
+            gc.c.role == ROLE_CHILD,
+            g.c.seq == gc.c.seq,
+            g.c.event_type == _AGGREGATION,
+            g.c.action.in_(_INTO),
+            gp.c.seq == g.c.seq,
+            gp.c.role == ROLE_PARENT,
+            link.c.depth < NESTING,
+            sa.or_(link.c.hi.is_(None), _moment(g) <= link.c.hi),
+        )
+    )
+    anchor, named = event.alias(), event_epc.alias()
+    at = _moment(anchor)
+    return (
+        sa.select(sa.literal(1))
+        .select_from(chain)
+        .where(
+            named.c.epc_id == chain.c.holder,
+            named.c.role.in_(INSTANCE_ROLES),
+            anchor.c.seq == named.c.seq,
+            sa.or_(chain.c.lo.is_(None), at >= chain.c.lo),
+            sa.or_(chain.c.hi.is_(None), at <= chain.c.hi),
+            _anchor(scope, anchor, "postgresql"),
+        )
+        .exists()
+    )
+
+
 def _custody(scope: OrgScope, item: ColumnElement[int], dialect: str) -> ColumnElement[bool]:
     if not scope.locations:
         return sa.false()
     if dialect == "sqlite":
         return _flat(scope, item, dialect)
+    if dialect == "postgresql":
+        return _chain(scope, item)
     return _reached(scope, item, [], NESTING, dialect)
 
 
