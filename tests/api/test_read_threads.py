@@ -16,7 +16,7 @@ from medtrace.api.settings import ApiSettings, SettingsError
 
 def test_automatic_is_one_on_sqlite_and_forty_on_postgresql() -> None:
     assert ApiSettings(db="sqlite:////tmp/x.sqlite").effective_read_threads() == 1
-    assert ApiSettings(db="postgresql://u@h/db").effective_read_threads() == 40
+    assert ApiSettings(db="postgresql://u@h/db").effective_read_threads() == 4
     assert ApiSettings(db="sqlite:////tmp/x.sqlite", read_threads=3).effective_read_threads() == 3
 
 

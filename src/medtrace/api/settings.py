@@ -21,7 +21,7 @@ variable                             field                                defaul
 ``MEDTRACE_SUBSCRIPTION_TIMEOUT``    ``subscription_timeout_seconds``     10
 ``MEDTRACE_SUBSCRIPTION_RETRY``      ``subscription_retry_seconds``       1 (first retry delay)
 ``MEDTRACE_SUBSCRIPTION_RETRY_MAX``  ``subscription_retry_max_seconds``   300 (longest delay)
-``MEDTRACE_READ_THREADS``            ``read_threads``                     0 (1 on SQLite, else 40)
+``MEDTRACE_READ_THREADS``            ``read_threads``                     0 (1 on SQLite, else 4)
 ===================================  ===================================  ==========================
 
 The subscription values tune webhook delivery (EPCIS 2.0 §8.2.5;
@@ -216,18 +216,22 @@ class ApiSettings:
         return Path(tempfile.gettempdir()) / f"medtrace-spool-{digest}"
 
     def effective_read_threads(self) -> int:
-        """Worker threads for read requests: ``read_threads``, else 1 on SQLite, else 40.
+        """Worker threads for read requests: ``read_threads``, else 1 on SQLite, else 4.
 
         On SQLite a read is CPU work under the interpreter lock (the pages are in memory):
         threads running reads side by side only take the lock from each other and from the
         event loop, and each waits out the others' switch intervals. One at a time, in
         arrival order, the operator ``GET /events`` p99 at 250 requests/s fell from ~90 ms to
-        ~15 to 20 ms (``docs/benchmarks.md``, http_load). On PostgreSQL a read mostly waits for the
-        server, so up to 40 run at once (anyio's default).
+        ~15 to 20 ms (``docs/benchmarks.md``, http_load). On PostgreSQL a read waits for the
+        server part of the time, so a few run at once; not anyio's 40: every one holds a busy
+        server process, and on the benchmark machine (2 cores, the database on the same host)
+        40 at once gave the custodian's ``GET /events`` a p99 of 40 ms at half its saturating
+        rate where 4 gave 21 ms, at the same throughput (docs/benchmarks.md, http_load, eighth
+        session). Raise it for a remote database or long reads.
         """
         if self.read_threads:
             return self.read_threads
-        return 1 if normalize_url(self.database).drivername == "sqlite" else 40
+        return 1 if normalize_url(self.database).drivername == "sqlite" else 4
 
     def with_db(self, db: str | None) -> ApiSettings:
         """A copy with ``db`` replaced (when given)."""
