@@ -15,8 +15,8 @@ same bound (never inlined) values and the same order: the database plans it the 
 :func:`run_match_query` returns exactly what :func:`~medtrace.store.query_sql.run_query` returns
 (events, order and ``nextPageToken``); ``tests/store/test_query_prepared.py`` compares the two.
 One condition is left out where it cannot change the result: the organization's visibility
-condition when every identifier asked for is its own product (:func:`_all_owned`) or was in its
-custody (:func:`_all_held`).
+condition when every identifier asked for is its own product (:func:`_all_owned`) or, on
+PostgreSQL, was in its custody (:func:`_all_held`).
 
 On PostgreSQL the statement is prepared at its first execution on a connection and planned
 once (:func:`medtrace.store.dbapi.execute_planned_once`): the organization's values are in its
@@ -197,9 +197,16 @@ def run_match_query(
             raise InvalidPageTokenError("the token does not fit the query's ordering")
     restricted = principal is not None and not principal.sees_everything
     scope = scope_of(principal) if restricted and principal is not None else None
+    # the custody check pays on PostgreSQL only: on SQLite the condition costs less than one
+    # more statement (a custodian's trace on the 1M-row store: 0.14 ms with it, 0.17 ms without)
+    custody_pays = dialect == "postgresql"
     if scope is not None and (
         _all_owned(scope, keys)
-        or (principal is not None and _all_held(conn, principal, scope, field, keys))
+        or (
+            custody_pays
+            and principal is not None
+            and _all_held(conn, principal, scope, field, keys)
+        )
     ):
         scope = None  # every event found names the organization's product or one it held
     sql, fixed = _prepared(dialect, field, len(keys), scope, cursor is not None)
