@@ -157,6 +157,19 @@ def fixed() -> list[tuple[str, list[tuple[str | None, dict[str, Any]]], set[str]
             {"B"},
         )
     )
+    # the case was emptied before it reached B: B never held the item
+    item, case = identifiers(904)[0][0], identifiers(904)[1][0]
+    cases.append(
+        (
+            item,
+            [
+                (None, agg(1, case, [item])),
+                (None, agg(2, case, [])),
+                ("C", seen(3, case, bizLocation={"id": SITES["B"][1]})),
+            ],
+            set(),
+        )
+    )
     # one of the organizations' own captures is no anchor for it
     item, case = identifiers(903)[0][0], identifiers(903)[1][0]
     cases.append(

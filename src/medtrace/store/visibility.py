@@ -295,6 +295,51 @@ def _aggregation(ev: sa.FromClause, dialect: str) -> ColumnElement[bool]:
     return column == _AGGREGATION
 
 
+Ending = tuple[sa.FromClause, tuple[sa.FromClause, ...], list[ColumnElement[bool]]]
+
+
+def _moves(gc: sa.FromClause, gp: sa.FromClause, dialect: str) -> Ending:
+    """Events that end the child ``gc``'s stay in the parent ``gp`` by moving it (EPCIS 2.0
+    §7.4.3): a ``DELETE`` of the child from that parent, an ``ADD``/``OBSERVE`` of it into
+    another parent. ``(the event, the aliases to keep uncorrelated, conditions)``."""
+    e2, c2, p2 = event.alias(), event_epc.alias(), event_epc.alias()
+    return (
+        e2,
+        (e2, c2, p2),
+        [
+            c2.c.epc_id == gc.c.epc_id,
+            c2.c.role == ROLE_CHILD,
+            e2.c.seq == c2.c.seq,
+            p2.c.seq == e2.c.seq,
+            p2.c.role == ROLE_PARENT,
+            _aggregation(e2, dialect),
+            sa.or_(
+                sa.and_(e2.c.action == "DELETE", p2.c.epc_id == gp.c.epc_id),
+                sa.and_(e2.c.action.in_(_INTO), p2.c.epc_id != gp.c.epc_id),
+            ),
+        ],
+    )
+
+
+def _emptyings(gp: sa.FromClause, dialect: str) -> Ending:
+    """Events that empty the parent ``gp``: a ``DELETE`` naming no child (EPCIS 2.0 §7.4.3)."""
+    e3, p3, x3 = event.alias(), event_epc.alias(), event_epc.alias()
+    return (
+        e3,
+        (e3, p3),
+        [
+            p3.c.epc_id == gp.c.epc_id,
+            p3.c.role == ROLE_PARENT,
+            e3.c.seq == p3.c.seq,
+            _aggregation(e3, dialect),
+            e3.c.action == "DELETE",
+            ~sa.exists()
+            .where(x3.c.seq == e3.c.seq, x3.c.role.in_((ROLE_CHILD, ROLE_CHILD_CLASS)))
+            .correlate_except(x3),
+        ],
+    )
+
+
 def _still_inside(
     g: sa.FromClause, gc: sa.FromClause, gp: sa.FromClause, at: Key, dialect: str
 ) -> list[ColumnElement[bool]]:
@@ -305,43 +350,12 @@ def _still_inside(
     an ``ADD``/``OBSERVE`` of the child into another parent, or a ``DELETE`` emptying the parent.
     """
     added = _key(g)
-    e2, c2, p2 = event.alias(), event_epc.alias(), event_epc.alias()
-    moved = (
-        sa.exists()
-        .where(
-            c2.c.epc_id == gc.c.epc_id,
-            c2.c.role == ROLE_CHILD,
-            e2.c.seq == c2.c.seq,
-            p2.c.seq == e2.c.seq,
-            p2.c.role == ROLE_PARENT,
-            _aggregation(e2, dialect),
-            _before(added, _key(e2)),
-            _before(_key(e2), at),
-            sa.or_(
-                sa.and_(e2.c.action == "DELETE", p2.c.epc_id == gp.c.epc_id),
-                sa.and_(e2.c.action.in_(_INTO), p2.c.epc_id != gp.c.epc_id),
-            ),
-        )
-        .correlate_except(e2, c2, p2)
-    )
-    e3, p3, x3 = event.alias(), event_epc.alias(), event_epc.alias()
-    emptied = (
-        sa.exists()
-        .where(
-            p3.c.epc_id == gp.c.epc_id,
-            p3.c.role == ROLE_PARENT,
-            e3.c.seq == p3.c.seq,
-            _aggregation(e3, dialect),
-            e3.c.action == "DELETE",
-            _before(added, _key(e3)),
-            _before(_key(e3), at),
-            ~sa.exists()
-            .where(x3.c.seq == e3.c.seq, x3.c.role.in_((ROLE_CHILD, ROLE_CHILD_CLASS)))
-            .correlate_except(x3),
-        )
-        .correlate_except(e3, p3)
-    )
-    return [_not_after(added, at), _never(moved, dialect), _never(emptied, dialect)]
+    ended = []
+    for end, aliases, conditions in (_moves(gc, gp, dialect), _emptyings(gp, dialect)):
+        between = [_before(added, _key(end)), _before(_key(end), at)]
+        found = sa.exists().where(*conditions, *between).correlate_except(*aliases)
+        ended.append(_never(found, dialect))
+    return [_not_after(added, at), *ended]
 
 
 def _reached(
@@ -428,44 +442,13 @@ def _moment(ev: sa.FromClause) -> ColumnElement[Any]:
 
 def _ends(g: sa.FromClause, gc: sa.FromClause, gp: sa.FromClause) -> list[ColumnElement[Any]]:
     """The moments of the first events after ``g`` that ended the containment ``g`` put in
-    place (child ``gc`` into parent ``gp``), by kind (EPCIS 2.0 §7.4.3, the events of
-    :func:`_still_inside`): a move of the child (a ``DELETE`` from that parent, an
-    ``ADD``/``OBSERVE`` into another), and a ``DELETE`` emptying the parent. ``NULL`` when none."""
-    e2, c2, p2 = event.alias(), event_epc.alias(), event_epc.alias()
-    moved = (
-        sa.select(sa.func.min(_moment(e2)))
-        .where(
-            c2.c.epc_id == gc.c.epc_id,
-            c2.c.role == ROLE_CHILD,
-            e2.c.seq == c2.c.seq,
-            p2.c.seq == e2.c.seq,
-            p2.c.role == ROLE_PARENT,
-            e2.c.event_type == _AGGREGATION,
-            _before(_key(g), _key(e2)),
-            sa.or_(
-                sa.and_(e2.c.action == "DELETE", p2.c.epc_id == gp.c.epc_id),
-                sa.and_(e2.c.action.in_(_INTO), p2.c.epc_id != gp.c.epc_id),
-            ),
-        )
-        .correlate_except(e2, c2, p2)
-    )
-    e3, p3, x3 = event.alias(), event_epc.alias(), event_epc.alias()
-    emptied = (
-        sa.select(sa.func.min(_moment(e3)))
-        .where(
-            p3.c.epc_id == gp.c.epc_id,
-            p3.c.role == ROLE_PARENT,
-            e3.c.seq == p3.c.seq,
-            e3.c.event_type == _AGGREGATION,
-            e3.c.action == "DELETE",
-            _before(_key(g), _key(e3)),
-            ~sa.exists()
-            .where(x3.c.seq == e3.c.seq, x3.c.role.in_((ROLE_CHILD, ROLE_CHILD_CLASS)))
-            .correlate_except(x3),
-        )
-        .correlate_except(e3, p3)
-    )
-    return [moved.scalar_subquery(), emptied.scalar_subquery()]
+    place (child ``gc`` into parent ``gp``), by kind (:func:`_moves`, :func:`_emptyings`);
+    ``NULL`` when none."""
+    firsts: list[ColumnElement[Any]] = []
+    for end, aliases, conditions in (_moves(gc, gp, "postgresql"), _emptyings(gp, "postgresql")):
+        first = sa.select(sa.func.min(_moment(end))).where(*conditions, _before(_key(g), _key(end)))
+        firsts.append(first.correlate_except(*aliases).scalar_subquery())
+    return firsts
 
 
 def _chain(scope: OrgScope, item: ColumnElement[int]) -> ColumnElement[bool]:
@@ -491,7 +474,7 @@ def _chain(scope: OrgScope, item: ColumnElement[int]) -> ColumnElement[bool]:
     ).correlate_except()
     chain = start.cte("custody_chain", recursive=True, nesting=True)
     link = chain.alias("custody_link")
-    g, gc, gp = event.alias(), event_epc.alias(), event_epc.alias()
+    (g, gc, gp), step_up = _level(link.c.holder)
     chain = chain.union_all(
         sa.select(
             gp.c.epc_id,
@@ -499,13 +482,7 @@ def _chain(scope: OrgScope, item: ColumnElement[int]) -> ColumnElement[bool]:
             sa.func.greatest(link.c.lo, _moment(g)),
             sa.func.least(link.c.hi, *_ends(g, gc, gp)),  # LEAST ignores NULLs
         ).where(
-            gc.c.epc_id == link.c.holder,
-            gc.c.role == ROLE_CHILD,
-            g.c.seq == gc.c.seq,
-            g.c.event_type == _AGGREGATION,
-            g.c.action.in_(_INTO),
-            gp.c.seq == g.c.seq,
-            gp.c.role == ROLE_PARENT,
+            *step_up,
             link.c.depth < NESTING,
             sa.or_(link.c.hi.is_(None), _moment(g) <= link.c.hi),
         )
