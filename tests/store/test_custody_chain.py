@@ -224,10 +224,10 @@ def stores(
 
 
 def held(engine: sa.Engine, who: Principal, check: Any) -> set[str]:
-    """The identifiers ``check(conn, who, epc_id)`` says ``who`` held."""
+    """The stored identifiers ``check(conn, who, uri)`` says ``who`` held."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(epc.c.id, epc.c.uri)).all()
-        return {str(uri) for epc_id, uri in rows if check(conn, who, int(epc_id))}
+        uris = conn.execute(sa.select(epc.c.uri)).scalars().all()
+        return {str(uri) for uri in uris if check(conn, who, str(uri))}
 
 
 def held_by_form(engine: sa.Engine, who: Principal, form: str) -> set[str]:

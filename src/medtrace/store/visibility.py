@@ -631,13 +631,6 @@ def _visible_sql(scope: OrgScope, dialect: str) -> ColumnElement[bool]:
     return sa.and_(sa.text(text))
 
 
-@lru_cache(maxsize=256)
-def _custody_sql(scope: OrgScope, dialect: str) -> tuple[str, dict[str, object]]:
-    """:func:`_custody` of the parameter ``:vis_custody_item`` rendered once (see above)."""
-    item = sa.bindparam("custody_item", 0, type_=sa.BigInteger)
-    return _render(_custody(scope, item, dialect), dialect, bound=frozenset({"custody_item"}))
-
-
 def visible_condition(principal: Principal | None, dialect: str) -> ColumnElement[bool] | None:
     """The condition on ``event`` rows ``principal`` may see; ``None`` when unrestricted.
 
@@ -664,35 +657,9 @@ def _chunks(values: Sequence[_T]) -> Iterable[list[_T]]:
         yield list(values[start : start + _CHUNK])
 
 
-def in_custody(conn: Connection, principal: Principal, epc_id: int) -> bool:
-    """Whether the identifier ``epc_id`` was ever in the principal's custody."""
-    dialect = conn.dialect.name
-    if dialect not in _RENDERERS:
-        condition = custody_condition(principal, sa.literal(epc_id, sa.BigInteger), dialect)
-        return bool(conn.execute(sa.select(condition)).scalar())
-    scope = scope_of(principal)
-    if not scope.locations:
-        return False
-    if dialect == "postgresql":
-        # prepared and planned once per connection, like the MATCH_ queries (the custody SQL
-        # is the organization's, with one parameter: the generic plan is the plan)
-        rows = dbapi.execute_planned_once(
-            conn, _custody_check_pg(scope), {"vis_custody_item": epc_id}
-        )
-        return bool(rows)
-    text, values = _custody_sql(scope, dialect)
-    clause = sa.text(text).bindparams(**{**values, "vis_custody_item": epc_id})
-    return conn.execute(sa.select(sa.literal(1)).where(clause)).first() is not None
-
-
-@lru_cache(maxsize=256)
-def _custody_check_pg(scope: OrgScope) -> str:
-    """:func:`in_custody`'s statement as psycopg SQL (``%(vis_custody_item)s``)."""
-    text, values = _custody_sql(scope, "postgresql")
-    if set(values) != {"vis_custody_item"}:  # pragma: no cover - only the item is bound
-        raise RuntimeError(f"custody check: unexpected parameters {sorted(values)}")
-    statement: sa.Select[tuple[int]] = sa.select(sa.literal_column("1")).where(sa.text(text))
-    return str(statement.compile(dialect=_PG_DRIVER))
+def in_custody(conn: Connection, principal: Principal, uri: str) -> bool:
+    """Whether the stored identifier ``uri`` (canonical) was ever in the principal's custody."""
+    return held_count(conn, principal, [uri]) == 1
 
 
 def held_count(conn: Connection, principal: Principal, uris: Sequence[str]) -> int:
@@ -719,7 +686,8 @@ def held_count(conn: Connection, principal: Principal, uris: Sequence[str]) -> i
         return 0
     params = {f"vis_k{i}": uri for i, uri in enumerate(uris)}
     if dialect == "postgresql":
-        # prepared and planned once per connection (see in_custody)
+        # prepared and planned once per connection, like the MATCH_ queries (the custody SQL
+        # is the organization's, with only the keys bound: the generic plan is the plan)
         rows = dbapi.execute_planned_once(conn, _held_count_pg(scope, len(uris)), params)
         return int(rows[0][0])
     return int(conn.execute(_held_count_sql(scope, dialect, len(uris)), params).scalar_one())
@@ -769,17 +737,11 @@ def visible_epc_ids(conn: Connection, principal: Principal, epc_ids: Sequence[in
     return found
 
 
-def _epc_id(conn: Connection, uri: str) -> int | None:
-    found = conn.execute(sa.select(epc.c.id).where(epc.c.uri == uri)).scalar()
-    return None if found is None else int(found)
-
-
 def _whole_chain(conn: Connection, principal: Principal, uri: str) -> bool:
     """The principal sees the whole chain of ``uri``: its own product, or in its custody."""
     if owns_identifier(principal, uri):
         return True
-    epc_id = _epc_id(conn, uri)
-    return epc_id is not None and in_custody(conn, principal, epc_id)
+    return in_custody(conn, principal, uri)
 
 
 def restrict_history(
