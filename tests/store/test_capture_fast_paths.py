@@ -686,6 +686,51 @@ def test_select_in_chunks_and_arrays(engine: sa.Engine) -> None:
         assert left == [(len(uris) - 5,)]
 
 
+#: Values that an array literal or COPY text must not take for syntax.
+AWKWARD = ["a,b", "{x}", " blank ", "NULL", "", 'q"uote', "back\\slash", "tab\there", "é€"]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_select_in_takes_every_text_value_as_data(engine: sa.Engine, quoted: bool) -> None:
+    # without '"' or '\\' the PostgreSQL array goes as a literal made here, else psycopg's
+    values = [v for v in AWKWARD if quoted or ('"' not in v and "\\" not in v)]
+    with write_transaction(engine) as conn:
+        conn.execute(sa.insert(schema.epc), [{"uri": v} for v in values])
+        conn.execute(sa.insert(schema.epc), [{"uri": "other"}])
+        found = dbapi.select_in(conn, "SELECT uri FROM epc WHERE uri {in}", values, "text")
+        assert sorted(uri for (uri,) in found) == sorted(values)
+        ids = [
+            k for (k,) in dbapi.select_in(conn, "SELECT id FROM epc WHERE uri {in}", values, "text")
+        ]
+        back = dbapi.select_in(conn, "SELECT uri FROM epc WHERE id {in}", ids, "bigint")
+        assert sorted(uri for (uri,) in back) == sorted(values)
+
+
+def test_pg_array_literal_only_when_it_is_safe() -> None:
+    assert dbapi.pg_array([3, 1, 2], "bigint") == "{3,1,2}"
+    assert dbapi.pg_array([True, 1], "bigint") == [True, 1]  # bool is not a bigint literal
+    assert dbapi.pg_array(["a,b", "NULL"], "text") == '{"a,b","NULL"}'
+    assert dbapi.pg_array(['q"uote'], "text") == ['q"uote']
+    assert dbapi.pg_array(["back\\slash"], "text") == ["back\\slash"]
+    assert dbapi.pg_array(["a", 1], "text") == ["a", 1]
+
+
+def test_copy_text_of_instance_rows() -> None:
+    assert capture_module._copy_block([7, 8], 5, 2) == "7\t5\t2\t\\N\t\\N\n8\t5\t2\t\\N\t\\N\n"
+    assert capture_module._copy_block([], 5, 2) == ""
+
+
+def test_new_keys_with_copy_special_characters_are_stored_as_sent(engine: sa.Engine) -> None:
+    # PostgreSQL COPYs new epc keys as text made here unless one holds \\, tab, CR or LF
+    keys = ["urn:example:plain", "urn:example:back\\slash", "urn:example:tab\there"]
+    with write_transaction(engine) as conn:
+        writer = capture_module._Writer(conn, datetime.now(UTC), "job")
+        created = writer._epc_ids(set(keys))
+        stored = dict(conn.execute(sa.select(schema.epc.c.uri, schema.epc.c.id)).all())
+    assert stored == {uri: writer.keys[uri] for uri in keys}
+    assert created == set(stored.values())
+
+
 @pytest.mark.parametrize(
     "rows",
     [

@@ -46,6 +46,7 @@ __all__ = [
     "execute_named",
     "execute_planned_once",
     "marker",
+    "pg_array",
     "run_reads",
     "run_reads_with",
     "select_in",
@@ -199,10 +200,32 @@ def select_in(
                     rows.extend(cursor.fetchall())
         else:
             text = sql.format(m="%s", **{"in": f"= ANY(%s::{array}[])"})
-            cursor.execute(text, (*params, list(values)))
+            cursor.execute(text, (*params, pg_array(values, array)))
             if cursor.description is not None:
                 rows.extend(cursor.fetchall())
     return rows
+
+
+def pg_array(values: Sequence[object], array: ArrayType) -> object:
+    """``values`` as the parameter of a ``%s::bigint[]`` / ``%s::text[]`` cast on PostgreSQL.
+
+    The array's text literal (PostgreSQL §8.15.6, array input syntax) made with a few C-level
+    joins when that is safe: every value an ``int`` (``bigint``), or no value containing ``"``
+    or ``\\`` (``text``: each one double-quoted, so commas, braces, blanks and the word NULL
+    stay data). psycopg's own list dumper handles every other case, value by value in Python:
+    on a 1 MB capture's 7k identifier keys it cost about a tenth of the capture's client CPU.
+    """
+    if array == "bigint":
+        if all(type(value) is int for value in values):
+            return "{" + ",".join(map(str, values)) + "}"
+        return list(values)
+    try:
+        plain = "".join(values)  # type: ignore[arg-type]
+    except TypeError:  # not all of them are str
+        return list(values)
+    if '"' in plain or "\\" in plain:
+        return list(values)
+    return '{"' + '","'.join(values) + '"}' if values else "{}"  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=256)
