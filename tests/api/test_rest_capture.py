@@ -11,7 +11,8 @@ import orjson
 import pytest
 from tests.api.conftest import Api
 
-from medtrace.api.capture_worker import Spool, SpooledJob
+from medtrace.api.capture_worker import CaptureWorker, Spool, SpooledJob
+from medtrace.api.settings import ApiSettings, SettingsError
 from medtrace.epcis.documents import read_document
 from medtrace.epcis.hashing import event_hash
 from medtrace.store import jobs
@@ -212,3 +213,51 @@ def test_capture_jobs_are_paginated_and_private(api: Api) -> None:
     # a regulator sees them all
     everything = api.client.get("/capture?perPage=100", headers=api.auth("regulator")).json()
     assert set(ids) <= {job["captureID"] for job in everything}
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_worker_threads_run_every_job_once(api_factory: Callable[..., Api], threads: int) -> None:
+    idle = api_factory(capture_worker=False)
+    spool = Spool(idle.settings.effective_spool_dir())
+    spool.prepare()
+    ids = []
+    for n in range(12):
+        job_id = spool.new_id()
+        serial = f"https://id.gs1.org/01/09506000134352/21/t{n}"
+        spool.partial(job_id).write_bytes(document(event(epcList=[serial])))
+        spool.publish(
+            SpooledJob(
+                id=job_id,
+                org_id=None,
+                behaviour="rollback",
+                syntax="jsonld",
+                created=datetime.now(UTC),
+                events=1,
+            )
+        )
+        ids.append(job_id)
+    worker = CaptureWorker(idle.repo.engine, spool, poll_seconds=0.05, threads=threads)
+    worker.start()
+    try:
+        finished = [idle.wait_job(f"/capture/{job_id}") for job_id in ids]
+    finally:
+        worker.stop()
+    assert all(job["success"] for job in finished)
+    assert sorted(job["captureID"] for job in finished) == sorted(ids)
+    assert len(all_events(idle)) == 12  # each job captured once: no duplicate, none lost
+    assert all(spool.get(job_id) is None for job_id in ids)
+    assert not list(spool.directory.iterdir())  # no file left behind, lock files included
+
+
+def test_capture_threads_setting() -> None:
+    assert ApiSettings(db="sqlite:////tmp/x.sqlite").effective_capture_threads() == 1
+    assert ApiSettings(db="postgresql://u@h/db").effective_capture_threads() == 2
+    assert (
+        ApiSettings(db="sqlite:////tmp/x.sqlite", capture_threads=3).effective_capture_threads()
+        == 3
+    )
+    assert ApiSettings.from_env({"MEDTRACE_CAPTURE_THREADS": "4"}).capture_threads == 4
+    with pytest.raises(SettingsError, match="MEDTRACE_CAPTURE_THREADS"):
+        ApiSettings.from_env({"MEDTRACE_CAPTURE_THREADS": "-1"})
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        CaptureWorker(None, Spool(Path("/nonexistent")), threads=0)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -724,7 +725,8 @@ def test_new_keys_with_copy_special_characters_are_stored_as_sent(engine: sa.Eng
     # PostgreSQL COPYs new epc keys as text made here unless one holds \\, tab, CR or LF
     keys = ["urn:example:plain", "urn:example:back\\slash", "urn:example:tab\there"]
     with write_transaction(engine) as conn:
-        writer = capture_module._Writer(conn, datetime.now(UTC), "job")
+        writer = capture_module._Writer(conn, "job")
+        writer.begin()
         created = writer._epc_ids(set(keys))
         stored = dict(conn.execute(sa.select(schema.epc.c.uri, schema.epc.c.id)).all())
     assert stored == {uri: writer.keys[uri] for uri in keys}
@@ -817,3 +819,30 @@ def test_index_rows_are_the_events_epc_rows_with_their_keys(engine: sa.Engine) -
         expected += rows if sqlite else sorted(rows, key=lambda row: (row[0], row[2]))
     assert [tuple(row) for row in stored] == expected
     assert any(row[3] == 2.5 and row[4] == "KGM" for row in expected)
+
+
+def test_young_collections_are_rarer_during_a_capture_and_restored_after(
+    engine: sa.Engine,
+) -> None:
+    before = gc.get_threshold()
+    seen: list[int] = []
+    result = capture(
+        engine,
+        document(EVENTS_OF_EVERY_KIND),
+        progress=lambda _n: seen.append(gc.get_threshold()[0]),
+    )
+    assert result.ok
+    assert seen and all(young == max(before[0], capture_module._GC_YOUNG) for young in seen)
+    assert gc.get_threshold() == before
+
+
+def test_overlapping_captures_restore_the_threshold_once_the_last_ends() -> None:
+    before = gc.get_threshold()
+    fewer = capture_module._FewerCollections()
+    first, second = fewer(), fewer()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first capture ends while the second still runs
+    assert gc.get_threshold()[0] == max(before[0], capture_module._GC_YOUNG)
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

@@ -1,9 +1,10 @@
-"""Two processes capturing overlapping documents into one store lose and duplicate nothing."""
+"""Two processes, or two threads, capturing overlapping documents into one store lose and
+duplicate nothing, and their events' ``recordTime`` grows with ``seq`` (commit order)."""
 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,33 @@ def test_two_processes_overlapping_documents(
         links = conn.execute(sa.select(sa.func.count()).select_from(schema.event_epc)).scalar_one()
     assert len(seq_list) == len(set(seq_list)) == 60
     assert (keys, links) == (60, 60)
+    _assert_record_times_follow_seq(repo)
+
+
+def _assert_record_times_follow_seq(repo: Repository) -> None:
+    """A consumer polling by recordTime misses nothing: recordTime never falls as seq grows
+    (each capture reads its recordTime under the capture lock, store.capture._Writer.begin)."""
+    with repo.engine.connect() as conn:
+        times = conn.execute(
+            sa.select(schema.event.c.record_time).order_by(schema.event.c.seq)
+        ).scalars()
+        record_times = list(times)
+    assert record_times == sorted(record_times)
+
+
+def test_two_threads_overlapping_documents(repo: Repository, db_url: str) -> None:
+    # the capture worker's threads (MEDTRACE_CAPTURE_THREADS): one engine, one pool
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(_capture_all, db_url, 0, 80),
+            pool.submit(_capture_all, db_url, 40, 120),
+        ]
+        counts = [future.result(timeout=300) for future in futures]
+    assert (sum(c for c, _ in counts), sum(d for _, d in counts)) == (120, 40)
+    with repo.engine.connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(schema.event)).scalar_one()
+        states = conn.execute(
+            sa.select(sa.func.count()).select_from(schema.item_state)
+        ).scalar_one()
+    assert (stored, states) == (120, 120)
+    _assert_record_times_follow_seq(repo)

@@ -107,7 +107,12 @@ def create_app(settings: ApiSettings, *, repository: Repository | None = None) -
         worker: CaptureWorker | None = None
         spool.prepare()
         if settings.capture_worker:
-            worker = CaptureWorker(store.engine, spool, poll_seconds=settings.worker_poll_seconds)
+            worker = CaptureWorker(
+                store.engine,
+                spool,
+                poll_seconds=settings.worker_poll_seconds,
+                threads=settings.effective_capture_threads(),
+            )
             worker.start()
         app.state.worker = worker
         delivery_settings = DeliverySettings.of(settings)

@@ -141,20 +141,32 @@ class Spool:
 
 
 class CaptureWorker:
-    """Runs spooled capture jobs in a background thread (see the module docstring)."""
+    """Runs spooled capture jobs in background threads (see the module docstring).
 
-    def __init__(self, engine: Engine, spool: Spool, *, poll_seconds: float = 1.0) -> None:
+    ``threads`` jobs run at once, each claimed like a job of another process.
+    """
+
+    def __init__(
+        self, engine: Engine, spool: Spool, *, poll_seconds: float = 1.0, threads: int = 1
+    ) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
         self._engine = engine
         self._spool = spool
         self._poll = poll_seconds
+        self._count = threads
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start the worker thread (jobs left from a previous run are resumed)."""
-        self._thread = threading.Thread(target=self._loop, name="medtrace-capture", daemon=True)
-        self._thread.start()
+        """Start the worker threads (jobs left from a previous run are resumed)."""
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"medtrace-capture-{n}", daemon=True)
+            for n in range(1, self._count + 1)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def wake(self) -> None:
         """Tell the worker that a job was spooled."""
@@ -164,9 +176,9 @@ class CaptureWorker:
         """Finish the running job, then stop (blocking; call from a thread)."""
         self._stopping.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -184,7 +196,12 @@ class CaptureWorker:
             if self._stopping.is_set():
                 break
             with self._spool.claim(job.id) as claimed:
-                if not claimed or self._spool.get(job.id) is None:
+                if not claimed:
+                    continue
+                if self._spool.get(job.id) is None:
+                    # finished by another thread or process since the listing: the claim
+                    # re-created its lock file
+                    self._spool.discard(job.id)
                     continue
                 self._run(job)
                 ran += 1

@@ -177,7 +177,12 @@ def _supervisor_capture_worker(settings: ApiSettings) -> Iterator[None]:
     with Repository.open(settings.database) as repo:
         spool = Spool(settings.effective_spool_dir())
         spool.prepare()
-        worker = CaptureWorker(repo.engine, spool, poll_seconds=SUPERVISOR_POLL_SECONDS)
+        worker = CaptureWorker(
+            repo.engine,
+            spool,
+            poll_seconds=SUPERVISOR_POLL_SECONDS,
+            threads=settings.effective_capture_threads(),
+        )
         worker.start()
         try:
             yield
