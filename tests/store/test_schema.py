@@ -42,6 +42,44 @@ def test_event_seq_is_bigint_on_postgres(engine: sa.Engine, backend: str) -> Non
     assert isinstance(columns["seq"], expected)
 
 
+def test_keys_compare_bytes_and_bodies_use_lz4_on_postgres(engine: sa.Engine, backend: str) -> None:
+    # alembic's compare_metadata does not compare collations: checked here (migration 0004)
+    if backend != "postgres":
+        pytest.skip("collations and TOAST compression are PostgreSQL's")
+    with engine.connect() as conn:
+        collations = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT table_name || '.' || column_name, collation_name "
+                    "FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND column_name IN ('uri', 'event_id', 'event_hash') "
+                    "AND table_name IN ('epc', 'event')"
+                )
+            ).all()
+        )
+        compression = conn.execute(
+            sa.text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'event'::regclass AND attname = 'body'"
+            )
+        ).scalar_one()
+        lz4 = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_settings "
+                "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+            )
+        ).scalar_one()
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))  # the index, if it can serve
+        plan = "\n".join(
+            conn.execute(
+                sa.text("EXPLAIN SELECT id FROM epc WHERE uri LIKE 'https://id.gs1.org/01/1%'")
+            ).scalars()
+        )
+    assert collations == {"epc.uri": "C", "event.event_id": "C", "event.event_hash": "C"}
+    assert compression == ("l" if lz4 else "")  # lz4 where the server has it, else its default
+    assert "Seq Scan" not in plan  # a prefix LIKE is an index range scan
+
+
 def test_decimal_numbers_round_trip(engine: sa.Engine) -> None:
     from decimal import Decimal
 

@@ -246,8 +246,8 @@ class ApiSettings:
         but each reads, validates and hashes its first batch before it takes the lock, and
         while one waits for the server the other's Python work runs: 40 documents of 1 MB into
         a 10M-row store, two threads captured 1,840 events/s where one captured 1,584 (median
-        of 3 alternating runs; docs/benchmarks.md, mixed_load, ninth session). SQLite has one writer and captures hold the GIL most of their time:
-        a second thread would only wait.
+        of 3 alternating runs; docs/benchmarks.md, mixed_load, ninth session). SQLite has one
+        writer and captures hold the GIL most of their time: a second thread would only wait.
         """
         if self.capture_threads:
             return self.capture_threads
