@@ -2,7 +2,9 @@
 
 ``POST /capture`` streams the document into the **spool directory** and answers ``202`` at
 once; a worker thread owned by the application's lifespan captures it with
-:func:`medtrace.store.capture.capture` under the promised job id. A job in the spool is two
+:func:`medtrace.store.capture.capture` under the promised job id (``MEDTRACE_CAPTURE_THREADS``
+threads, each claiming jobs as another process would: on PostgreSQL one reads a document while
+another writes). A job in the spool is two
 files: ``<id>.doc`` (the document bytes) and ``<id>.json`` (who, error behaviour, syntax,
 creation time), published by an atomic rename of the ``.json`` last. The files are deleted
 only after the job row is finished, so:
