@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -15,6 +16,7 @@ from medtrace.store.engine import (
     create_store_engine,
     normalize_url,
     resolve_db,
+    write_transaction,
 )
 
 
@@ -28,6 +30,30 @@ def test_migrations_build_exactly_the_metadata(engine: sa.Engine) -> None:
 def test_upgrade_is_idempotent(engine: sa.Engine) -> None:
     migrations.upgrade(engine)
     assert migrations.current_revision(engine) == migrations.head_revision()
+
+
+def test_0004_downgrades_and_upgrades_again(engine: sa.Engine, backend: str) -> None:
+    def collation() -> str | None:
+        if backend != "postgres":
+            return None
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text(
+                    "SELECT collation_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = 'epc' "
+                    "AND column_name = 'uri'"
+                )
+            ).scalar_one()
+
+    with write_transaction(engine) as conn:
+        command.downgrade(migrations.alembic_config(conn), "0003")
+    assert migrations.current_revision(engine) == "0003"
+    assert collation() is None  # the database's default again (PostgreSQL)
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, schema.metadata) == []
+    assert collation() == ("C" if backend == "postgres" else None)
 
 
 def test_no_foreign_keys_between_tables(engine: sa.Engine) -> None:
