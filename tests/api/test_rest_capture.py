@@ -133,12 +133,10 @@ def test_job_is_pending_until_a_worker_runs_it_and_resumes_after_restart(
     assert len(all_events(working)) == 1
 
 
-def test_interrupted_job_is_captured_again(api_factory: Callable[..., Api]) -> None:
-    idle = api_factory(capture_worker=False)
-    spool = Spool(idle.settings.effective_spool_dir())
-    spool.prepare()
+def spool_job(spool: Spool, body: bytes) -> str:
+    """Put a one-event JSON-LD capture job into the spool as ``POST /capture`` does; its id."""
     job_id = spool.new_id()
-    spool.partial(job_id).write_bytes(document(event()))
+    spool.partial(job_id).write_bytes(body)
     spool.publish(
         SpooledJob(
             id=job_id,
@@ -149,6 +147,14 @@ def test_interrupted_job_is_captured_again(api_factory: Callable[..., Api]) -> N
             events=1,
         )
     )
+    return job_id
+
+
+def test_interrupted_job_is_captured_again(api_factory: Callable[..., Api]) -> None:
+    idle = api_factory(capture_worker=False)
+    spool = Spool(idle.settings.effective_spool_dir())
+    spool.prepare()
+    job_id = spool_job(spool, document(event()))
     # the row a crashed process left behind: running, never finished
     jobs.start_job(idle.repo.engine, job_id=job_id, behaviour="rollback", source=None)
     working = api_factory()
@@ -220,22 +226,8 @@ def test_worker_threads_run_every_job_once(api_factory: Callable[..., Api], thre
     idle = api_factory(capture_worker=False)
     spool = Spool(idle.settings.effective_spool_dir())
     spool.prepare()
-    ids = []
-    for n in range(12):
-        job_id = spool.new_id()
-        serial = f"https://id.gs1.org/01/09506000134352/21/t{n}"
-        spool.partial(job_id).write_bytes(document(event(epcList=[serial])))
-        spool.publish(
-            SpooledJob(
-                id=job_id,
-                org_id=None,
-                behaviour="rollback",
-                syntax="jsonld",
-                created=datetime.now(UTC),
-                events=1,
-            )
-        )
-        ids.append(job_id)
+    serials = [f"https://id.gs1.org/01/09506000134352/21/t{n}" for n in range(12)]
+    ids = [spool_job(spool, document(event(epcList=[serial]))) for serial in serials]
     worker = CaptureWorker(idle.repo.engine, spool, poll_seconds=0.05, threads=threads)
     worker.start()
     try:
