@@ -1,13 +1,12 @@
 """Asynchronous capture jobs: the spool and the background worker (EPCIS 2.0 REST ``/capture``).
 
 ``POST /capture`` streams the document into the **spool directory** and answers ``202`` at
-once; a worker thread owned by the application's lifespan captures it with
-:func:`medtrace.store.capture.capture` under the promised job id (``MEDTRACE_CAPTURE_THREADS``
-threads, each claiming jobs as another process would: on PostgreSQL one reads a document while
-another writes). A job in the spool is two
-files: ``<id>.doc`` (the document bytes) and ``<id>.json`` (who, error behaviour, syntax,
-creation time), published by an atomic rename of the ``.json`` last. The files are deleted
-only after the job row is finished, so:
+once; worker threads owned by the application's lifespan capture it with
+:func:`medtrace.store.capture.capture` under the promised job id (``MEDTRACE_CAPTURE_THREADS`` of
+them, each claiming jobs as another process would: on PostgreSQL one reads a document while
+another writes). A job in the spool is two files: ``<id>.doc`` (the document bytes) and
+``<id>.json`` (who, error behaviour, syntax, creation time), published by an atomic rename of
+the ``.json`` last. The files are deleted only after the job row is finished, so:
 
 * **graceful shutdown** lets the running job finish (the worker stops between jobs); jobs not
   yet started stay in the spool and run on the next start;

@@ -31,8 +31,7 @@ The subscription values tune webhook delivery (EPCIS 2.0 §8.2.5;
 threads of one process run read requests (queries, resources, capture job status) at once
 (``0``: automatic, see :meth:`ApiSettings.effective_read_threads`); ``capture_threads`` how many
 capture jobs the capture worker runs at once (:meth:`ApiSettings.effective_capture_threads`). A
-value of the wrong form is
-refused with :class:`SettingsError` naming the variable and the value.
+value of the wrong form is refused with :class:`SettingsError` naming the variable and the value.
 
 >>> ApiSettings(db="sqlite:////var/lib/medtrace/db.sqlite").effective_spool_dir()
 PosixPath('/var/lib/medtrace/db.sqlite.spool')
