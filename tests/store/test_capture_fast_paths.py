@@ -846,3 +846,25 @@ def test_overlapping_captures_restore_the_threshold_once_the_last_ends() -> None
     assert gc.get_threshold()[0] == max(before[0], capture_module._GC_YOUNG)
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+def test_rows_counted_for_the_statistics_refresh_are_the_rows_written(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # instance and class (quantity) rows alike: they decide whether ANALYZE follows the load
+    counted: list[int] = []
+    monkeypatch.setattr(
+        capture_module.maintenance,
+        "refresh_after_load",
+        lambda _engine, *, inserted_rows: counted.append(inserted_rows),
+    )
+    assert capture(engine, document(EVENTS_OF_EVERY_KIND)).ok
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(schema.event_epc)).scalar()
+        classes = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(schema.event_epc)
+            .where(schema.event_epc.c.quantity.is_not(None))
+        ).scalar()
+    assert classes  # the document has quantity lists
+    assert counted == [stored]

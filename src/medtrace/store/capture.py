@@ -589,6 +589,7 @@ class _Writer:
                 CapturedEvent(seq=seq, event=item.event, event_id=item.event_id, members=members)
             )
             self.captured.append(item.event_id)
+        self.epc_rows += instance_rows + len(classes)
         if self.sqlite and classes:
             flat += chain.from_iterable(self._sqlite_values(schema.event_epc, classes))
             classes.clear()
@@ -597,7 +598,6 @@ class _Writer:
                 self._write_epc_rows(flat, text, rows)
             elif rows:
                 self._bulk(schema.metadata.tables[name], rows)
-        self.epc_rows += instance_rows + len(classes)
         return captured, new_keys
 
     def _write_epc_rows(
