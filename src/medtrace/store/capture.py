@@ -303,11 +303,12 @@ def _converted(
     return out
 
 
-#: ``event_epc`` values per row, and its ``INSERT`` head (column order of schema.py).
+#: ``event_epc`` values per row and its columns (the column order of schema.py).
 _EPC_WIDTH: Final = len(schema.event_epc.columns)
-_EPC_INSERT: Final = (
-    f"INSERT INTO event_epc ({', '.join(column.name for column in schema.event_epc.columns)})"
-)
+_EPC_COLUMNS: Final = ", ".join(column.name for column in schema.event_epc.columns)
+#: ``event_epc``'s ``INSERT`` head (SQLite) and ``COPY`` statement (PostgreSQL).
+_EPC_INSERT: Final = f"INSERT INTO event_epc ({_EPC_COLUMNS})"
+_EPC_COPY: Final = f"COPY event_epc ({_EPC_COLUMNS}) FROM STDIN"
 _STORED: Final = "SELECT seq, event_id, event_hash, error_declared FROM event WHERE "
 _STORED_BY_ID: Final = _STORED + "event_id {in}"
 _STORED_BY_HASH: Final = _STORED + "event_hash {in}"
@@ -615,11 +616,7 @@ class _Writer:
             return
         if not text and not classes:
             return
-        columns = ", ".join(column.name for column in schema.event_epc.columns)
-        with (
-            self._raw().cursor() as cursor,
-            cursor.copy(f"COPY event_epc ({columns}) FROM STDIN") as copy,
-        ):
+        with self._raw().cursor() as cursor, cursor.copy(_EPC_COPY) as copy:
             if text:
                 copy.write("".join(text))
             for row in classes:
@@ -730,7 +727,7 @@ class _FewerCollections:
     A capture allocates millions of short-lived containers (events, rows, tuples): they are
     freed by reference counting, but every 700 allocations the collector scanned them all the
     same, about a tenth of a capture's CPU (1 MB documents on PostgreSQL: 124 → 109 ms of
-    client CPU each; docs/benchmarks.md, mixed_load, ninth session). Nothing they hold forms
+    client CPU each; docs/benchmarks.md, store_capture, ninth session). Nothing they hold forms
     cycles, so deferring the scans costs no memory. The setting is the process's: captures of
     several threads share it (counted), and the last one restores the threshold it found.
     """
