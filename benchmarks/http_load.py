@@ -263,38 +263,77 @@ _LUA: Final = """
 local paths = {%(paths)s}
 local counter = 0
 local token = "%(token)s"
-setup = function(thread) end
+local threads = {}
+late, late_max_us = 0, 0
+setup = function(thread) table.insert(threads, thread) end
 init = function(args) counter = 0 end
-%(delay)srequest = function()
+%(pace)srequest = function()
   counter = counter + 1
   local path = paths[(counter %% #paths) + 1]
   return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
 end
 done = function(summary, latency, requests)
   local e = summary.errors
+  local late_n, late_max = 0, 0
+  for _, thread in ipairs(threads) do
+    late_n = late_n + (thread:get("late") or 0)
+    late_max = math.max(late_max, thread:get("late_max_us") or 0)
+  end
   io.write(string.format(
     '{"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p90_us":%%d,"p99_us":%%d,"max_us":%%d,' ..
     '"mean_us":%%d,"connect_errors":%%d,"read_errors":%%d,"write_errors":%%d,' ..
-    '"status_errors":%%d,"timeouts":%%d}\\n',
+    '"status_errors":%%d,"timeouts":%%d,"late":%%d,"late_max_us":%%d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status,
-    e.timeout))
+    e.timeout, late_n, late_max))
+end
+"""
+
+#: A constant-rate schedule for wrk's ``delay()`` (LuaJIT's FFI reads CLOCK_MONOTONIC; wrk's own
+#: Lua has no sub-second clock). Request slots are ``interval_us`` apart whatever the latency:
+#: the connection that asks next waits for the next free slot, so the offered rate does not fall
+#: when the answers slow down (an open-loop load, as wrk2 offers). A request whose slot had passed
+#: because every connection was still waiting for an answer is counted in ``late``: wrk times a
+#: request from when it is sent, so late requests would hide queueing (coordinated omission);
+#: a run reports how many there were and how late the latest was.
+_PACE: Final = """local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } medtrace_timespec;
+int clock_gettime(int clock_id, medtrace_timespec *tp);
+]]
+local clock = ffi.new("medtrace_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000000 + tonumber(clock.tv_nsec) / 1000
+end
+local interval_us = %(interval_us)s
+local due_us = nil
+delay = function()
+  local now = now_us()
+  if due_us == nil then due_us = now end
+  local slot = due_us
+  due_us = due_us + interval_us
+  local wait = slot - now
+  if wait >= 0 then return math.floor(wait / 1000) end
+  if -wait > 1000 then late = late + 1 end
+  if -wait > late_max_us then late_max_us = -wait end
+  return 0
 end
 """
 
 
 def wrk_script(
-    paths: list[str], token: str, directory: Path, name: str, *, delay_ms: int = 0
+    paths: list[str], token: str, directory: Path, name: str, *, rate: float = 0.0
 ) -> Path:
     """A wrk Lua script cycling through ``paths`` with ``token``.
 
-    ``delay_ms`` paces each connection (wrk waits that long before each of its requests), so
-    that ``connections`` connections offer at most ``connections * 1000 / delay_ms`` requests/s.
+    ``rate`` > 0 paces the run to that many requests per second in all (:data:`_PACE`);
+    otherwise each connection sends its next request as soon as the last one was answered.
     """
     body = ",\n".join(json.dumps(path) for path in paths)
     script = directory / f"{name}.lua"
-    delay = f"delay = function() return {delay_ms} end\n" if delay_ms > 0 else ""
-    script.write_text(_LUA % {"paths": body, "token": token, "delay": delay})
+    pace = _PACE % {"interval_us": f"{1e6 / rate:.3f}"} if rate > 0 else ""
+    script.write_text(_LUA % {"paths": body, "token": token, "pace": pace})
     return script
 
 
@@ -366,8 +405,10 @@ def _scenario(
     }
 
 
-#: Connections of the paced runs, and their rate as a share of the saturating rate.
-PACED_CONNECTIONS: Final = 16
+#: Connections of the paced runs (enough that a slot rarely finds them all busy: at 500
+#: requests/s, 64 connections cover answers up to 128 ms), and their rate as a share of the
+#: saturating rate.
+PACED_CONNECTIONS: Final = 64
 PACED_SHARE: Final = 0.5
 
 
@@ -381,32 +422,30 @@ def paced(
     rate: float,
     seconds: int,
 ) -> dict[str, Any]:
-    """Latency at a steady ``rate`` below saturation (wrk connections paced by a delay).
+    """Latency at a steady ``rate`` below saturation (wrk on a constant-rate schedule).
 
     At saturation a closed-loop client measures its own queue (latency = connections / rate);
-    paced below it, the percentiles are the service's. wrk waits ``delay`` before each request
-    of a connection, so two short runs measure the latency and the delay is shortened by it.
+    paced below it, the percentiles are the service's. The schedule (:data:`_PACE`) keeps
+    offering ``rate`` when answers slow down; ``late`` counts requests sent more than 1 ms after
+    their slot because all connections were busy (their wait is not in the percentiles).
     """
-    connections = PACED_CONNECTIONS
-    first = max(1, round(connections * 1000 / rate))
-    delay = first
-    for attempt in range(2):  # the second probe runs near the target rate: a truer latency
-        probe = wrk_script(paths, token, work, f"{name}-probe{attempt}", delay_ms=delay)
-        measured = run_wrk(url, probe, connections=connections, seconds=4)
-        latency_ms = connections * 1000 / max(measured["rps"], 1.0) - delay
-        delay = max(1, round(first - max(0.0, latency_ms)))
-    script = wrk_script(paths, token, work, f"{name}-paced", delay_ms=delay)
-    sample = run_wrk(url, script, connections=connections, seconds=seconds)
+    script = wrk_script(paths, token, work, f"{name}-paced", rate=rate)
+    return paced_summary(run_wrk(url, script, connections=PACED_CONNECTIONS, seconds=seconds), rate)
+
+
+def paced_summary(sample: dict[str, Any], rate: float) -> dict[str, Any]:
+    """The figures of one paced wrk run (latencies in ms)."""
     return {
         "target_rps": round(rate, 1),
-        "delay_ms": delay,
-        "connections": connections,
+        "connections": PACED_CONNECTIONS,
         "rps": round(sample["rps"], 1),
         "p50_ms": round(sample["p50_us"] / 1000, 2),
         "p90_ms": round(sample["p90_us"] / 1000, 2),
         "p99_ms": round(sample["p99_us"] / 1000, 2),
         "max_ms": round(sample["max_us"] / 1000, 2),
         "errors": sample["errors"],
+        "late": sample["late"],
+        "late_max_ms": round(sample["late_max_us"] / 1000, 2),
     }
 
 
