@@ -183,3 +183,24 @@ def test_several_workers_run_capture_jobs_in_the_supervisor(tmp_path: Path) -> N
                 proc.kill()
     assert proc.returncode == 0
     assert "GET /events" not in log.read_text()
+
+
+def test_several_workers_get_time_to_start_on_a_busy_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--workers 2`` gives each worker :data:`serve.WORKER_HEALTHCHECK_SECONDS` to answer
+    uvicorn's health check: its default (5 s) killed workers that a saturated machine had not
+    finished starting."""
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(serve.uvicorn, "run", lambda _app, **options: calls.append(options))
+    for name in (serve.ENV_VAR, serve.ENV_VARS["capture_worker"]):
+        monkeypatch.delenv(name, raising=False)  # restored after the test (serve sets them)
+    db = tmp_path / "w.sqlite"
+    result = CliRunner().invoke(
+        cli(), ["serve", "--db", str(db), "--port", str(_free_port()), "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    [options] = calls
+    assert options["workers"] == 2
+    assert options["timeout_worker_healthcheck"] == serve.WORKER_HEALTHCHECK_SECONDS
+    assert serve.WORKER_HEALTHCHECK_SECONDS >= 30

@@ -162,10 +162,19 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             log_level="info",
             access_log=access_log,
         )
 
+
+#: Seconds a worker process may take to answer uvicorn's health check before the supervisor
+#: kills and replaces it (uvicorn's default: 5). A new worker answers only once it has
+#: re-imported the command line's modules (``spawn``: ~1.5 s on an idle 2-core machine); on a
+#: machine saturated by capture and verification that took over 5 s, and uvicorn killed the
+#: worker it had just started (seen in the mixed_load benchmark). A worker that hangs for this
+#: long is still replaced.
+WORKER_HEALTHCHECK_SECONDS: Final = 30
 
 #: How often the supervisor's capture worker looks for spooled jobs (workers cannot wake it).
 SUPERVISOR_POLL_SECONDS: Final = 0.2
