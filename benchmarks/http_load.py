@@ -784,10 +784,11 @@ def _render_backend(result: dict[str, Any]) -> list[str]:
             )
             if "paced" in s:
                 a = s["paced"]
+                late = f"; {a['late']} sent late" if "late" in a else ""
                 lines.append(
                     f"| {name}, paced to half of that | {a['connections']} | {a['rps']:,.0f} | "
                     f"{a['p50_ms']} | {a['p90_ms']} | {a['p99_ms']} | {a['max_ms']} | "
-                    f"{a['errors']} |"
+                    f"{a['errors']}{late} |"
                 )
     cap = result["capture"]
     lines += [
