@@ -295,7 +295,8 @@ end
 #: when the answers slow down (an open-loop load, as wrk2 offers). A request whose slot had passed
 #: because every connection was still waiting for an answer is counted in ``late``: wrk times a
 #: request from when it is sent, so late requests would hide queueing (coordinated omission);
-#: a run reports how many there were and how late the latest was.
+#: a run reports how many there were and how late the latest was. The schedule is per wrk
+#: thread (each has its own Lua state): :func:`run_wrk` runs one.
 _PACE: Final = """local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } medtrace_timespec;
