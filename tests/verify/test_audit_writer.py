@@ -406,3 +406,34 @@ def test_postgres_loop_writer_hands_a_failed_batch_to_the_thread_writer(
     assert sorted(stored_serials(repo)) == [f"F{i}" for i in range(5)]
     assert "handed to the thread writer" in caplog.text
     fallback.stop()
+
+
+def test_record_missing_appends_only_entries_not_stored_yet(repo: Repository) -> None:
+    """The identity is (time, GTIN, serial, corrUUID), ``None`` included; more distinct times
+    than one statement's chunk (one read per chunk, not one per entry)."""
+    later = T.replace(second=6)
+    stored = [
+        entry("s-1", corr_uuid="c-1"),
+        entry("s-2"),  # no corrUUID
+        *[entry(f"bulk-{i}", time=T.replace(microsecond=i)) for i in range(0, 2_000, 2)],
+    ]
+    with repo.engine.begin() as conn:
+        audit.record_many(conn, stored)
+    offered = [
+        *stored,  # all already there (a spool moved twice)
+        entry("s-1", corr_uuid="c-other"),  # another request for the same pack
+        entry("s-1"),  # no corrUUID: not the stored one's
+        entry("s-2", corr_uuid="c-2"),
+        entry("s-2", time=later),
+        entry("s-3", corr_uuid="c-1"),
+        *[entry(f"bulk-{i}", time=T.replace(microsecond=i)) for i in range(1, 2_000, 2)],
+    ]
+    with repo.engine.begin() as conn:
+        appended = audit.record_missing(conn, offered)
+    assert appended == 5 + 1_000
+    with repo.engine.connect() as conn:
+        rows = audit.list_records(conn, limit=10_000)
+    identities = [(r.time, r.serial, r.corr_uuid) for r in rows]
+    assert len(identities) == len(set(identities)) == len(stored) + appended
+    assert (later, "s-2", None) in identities
+    assert (T, "s-1", "c-other") in identities and (T, "s-1", None) in identities

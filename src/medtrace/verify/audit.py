@@ -150,31 +150,30 @@ def _insert_rows(entries: Sequence[VerificationRecord]) -> list[tuple[object, ..
     return [tuple(values[name] for name in _COLUMNS) for values in map(_values, entries)]
 
 
+#: The identity of stored entries at the given times (see :func:`record_missing`).
+_STORED_AT: Final = f"SELECT time, gtin, serial, corr_uuid FROM {_TABLE.name} WHERE time {{in}}"  # noqa: S608
+
+
 def record_missing(conn: Connection, entries: Sequence[VerificationRecord]) -> int:
     """Append the ``entries`` not yet in the log (same time, GTIN, serial and ``corr_uuid``).
 
     For rows that may have been written once already (a spool moved again after a crash, see
-    :mod:`medtrace.verify.audit_spool`); returns how many were appended.
+    :mod:`medtrace.verify.audit_spool`); returns how many were appended. One indexed read per
+    chunk of distinct times, not one statement per entry: a spool holds every answer given
+    while a capture held SQLite's write lock, and the move holds that lock itself.
     """
-    fresh = []
-    for entry in entries:
-        same_corr = (
-            _TABLE.c.corr_uuid.is_(None)
-            if entry.corr_uuid is None
-            else _TABLE.c.corr_uuid == entry.corr_uuid
-        )
-        found = conn.execute(
-            sa.select(_TABLE.c.id)
-            .where(
-                _TABLE.c.time == to_micros(entry.time),
-                _TABLE.c.gtin == entry.gtin,
-                _TABLE.c.serial == entry.serial,
-                same_corr,
-            )
-            .limit(1)
-        ).first()
-        if found is None:
-            fresh.append(entry)
+    if not entries:
+        return 0
+    times = sorted({to_micros(entry.time) for entry in entries})
+    stored = {
+        (int(time), gtin, serial, corr_uuid)
+        for time, gtin, serial, corr_uuid in dbapi.select_in(conn, _STORED_AT, times, "bigint")
+    }
+    fresh = [
+        entry
+        for entry in entries
+        if (to_micros(entry.time), entry.gtin, entry.serial, entry.corr_uuid) not in stored
+    ]
     record_many(conn, fresh)
     return len(fresh)
 
