@@ -214,8 +214,7 @@ def _measure(
             log(
                 f"  window {i + 1}/{options.runs}: verify {v['rps']:,.0f} req/s p99 "
                 f"{v['p99_us'] / 1000:.1f} ms ({v['errors']} errors, {v['late']} late); capture "
-                f"offered "
-                f"{window['offered_events_per_s']:,.0f} events/s, finished in window "
+                f"offered {window['offered_events_per_s']:,.0f} events/s, finished in window "
                 f"{window['window_events_per_s']:,.0f}/s, sustained "
                 f"{window['sustained_events_per_s']:,.0f}/s (drained "
                 f"{window['drain_s']:.0f} s after), load {load[:1]}"
