@@ -431,10 +431,11 @@ def paced(
     their slot because all connections were busy (their wait is not in the percentiles).
     """
     script = wrk_script(paths, token, work, f"{name}-paced", rate=rate)
-    return paced_summary(run_wrk(url, script, connections=PACED_CONNECTIONS, seconds=seconds), rate)
+    sample = run_wrk(url, script, connections=PACED_CONNECTIONS, seconds=seconds)
+    return _paced_summary(sample, rate)
 
 
-def paced_summary(sample: dict[str, Any], rate: float) -> dict[str, Any]:
+def _paced_summary(sample: dict[str, Any], rate: float) -> dict[str, Any]:
     """The figures of one paced wrk run (latencies in ms)."""
     return {
         "target_rps": round(rate, 1),
