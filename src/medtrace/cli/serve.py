@@ -170,10 +170,10 @@ def serve(
 
 #: Seconds a worker process may take to answer uvicorn's health check before the supervisor
 #: kills and replaces it (uvicorn's default: 5). A new worker answers only once it has
-#: re-imported the command line's modules (``spawn``: ~1.5 s on an idle 2-core machine); on a
-#: machine saturated by capture and verification that took over 5 s, and uvicorn killed the
-#: worker it had just started (seen in the mixed_load benchmark). A worker that hangs for this
-#: long is still replaced.
+#: re-imported the command line's modules (``spawn``: ~1.5 s on an idle 2-core machine). With
+#: two mixed_load benchmark runs overlapping on 2 cores (capture and verification of both),
+#: uvicorn killed a worker it had just started before that worker answered. A worker that hangs
+#: for this long is still replaced.
 WORKER_HEALTHCHECK_SECONDS: Final = 30
 
 #: How often the supervisor's capture worker looks for spooled jobs (workers cannot wake it).
