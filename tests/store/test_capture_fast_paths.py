@@ -733,6 +733,138 @@ def test_new_keys_with_copy_special_characters_are_stored_as_sent(engine: sa.Eng
     assert created == set(stored.values())
 
 
+def test_pg_copy_is_binary_only_where_every_column_type_allows_it() -> None:
+    plan = dbapi._pg_copy_plan
+    sql, types = plan(schema.item_state, "item_state")
+    assert sql.endswith("FROM STDIN (FORMAT BINARY)")
+    assert types is not None and types[:3] == ("int8", "text", "text")
+    assert plan(schema.event, "event")[1] == (
+        ("int8", "text", "text", "text", "text", "int8", "text", "int8")
+        + ("text",) * 5
+        + ("bool", "int8", "text", "text", "bytea")
+    )
+    assert plan(schema.event_epc, "event_epc")[1] is None  # quantity is NUMERIC (Decimal only)
+    columns = "seq, scope, path, name, depth, text_value, num_value, time_value"
+    assert plan(schema.event_field, "event_field") == (
+        f"COPY event_field ({columns}) FROM STDIN",
+        None,
+    )
+    assert plan(schema.item_state, "tmp")[0].startswith("COPY tmp (epc_id, uri, kind, ")
+
+
+def test_pg_copy_stores_every_value_as_sent(engine: sa.Engine, backend: str) -> None:
+    # binary COPY takes text with tabs, newlines, backslashes and a literal \N, and NULLs
+    if backend != "postgres":
+        pytest.skip("COPY is PostgreSQL's")
+    awkward = ["tab\there", "new\nline", "back\\slash", "\\N", "Ünïcødé ✓", ""]
+    rows = [
+        (
+            10 + i,
+            f"urn:x:{i}",
+            "sgtin",
+            text,
+            None,
+            "L1",
+            None,
+            "active",
+            None,
+            text,
+            None,
+            None if i % 2 else 7,
+            1,
+            1_700_000_000_000_000,
+            None,
+            2,
+        )
+        for i, text in enumerate(awkward)
+    ]
+    event_row = (
+        1,
+        "ev-1",
+        "hash-1",
+        "ObjectEvent",
+        "ADD",
+        5,
+        "+00:00",
+        6,
+        None,
+        None,
+        None,
+        None,
+        None,
+        True,
+        None,
+        "reason\twith tab",
+        None,
+        b"\x00\x01 body \\N",
+    )
+    with write_transaction(engine) as conn:
+        with dbapi.driver(conn).cursor() as cursor:
+            dbapi.pg_copy(cursor, schema.item_state, rows)
+            dbapi.pg_copy(cursor, schema.event, [event_row])
+        stored = conn.execute(
+            sa.select(*schema.item_state.columns).order_by(schema.item_state.c.epc_id)
+        ).all()
+        body = conn.execute(sa.select(*schema.event.columns)).one()
+    assert [tuple(row) for row in stored] == rows
+    assert tuple(body) == event_row
+
+
+def test_first_batch_is_read_before_the_write_transaction(
+    engine: sa.Engine, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's BEGIN IMMEDIATE takes the single writer's lock: reading, validating and hashing
+    # the first batch happens before it (and on PostgreSQL before a connection is held, where
+    # a reading thread may also read further ahead)
+    seen: list[str] = []
+    hashing = capture_module.event_hash
+    opening = capture_module.write_transaction
+
+    def event_hash(event: Event) -> str:
+        seen.append("hash")
+        return hashing(event)
+
+    @contextlib.contextmanager
+    def write(engine: sa.Engine, **options: Any) -> Iterator[Any]:
+        seen.append("begin")
+        with opening(engine, **options) as conn:
+            yield conn
+
+    monkeypatch.setattr(capture_module, "event_hash", event_hash)
+    monkeypatch.setattr(capture_module, "write_transaction", write)
+    events = shipment(1, 1)
+    monkeypatch.setattr(capture_module, "BATCH_SIZE", len(events) - 2)
+    result = capture(engine, document(events))
+    assert result.ok and result.captured == len(events)
+    first = len(events) - 2
+    assert seen.count("hash") == len(events) and seen.count("begin") == 1
+    assert seen.index("begin") >= first
+    if backend == "sqlite":  # read in the writing thread: the rest only once written
+        assert seen == ["hash"] * first + ["begin"] + ["hash"] * 2
+
+
+def test_document_refused_in_its_first_batch_opens_no_write_transaction(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[object] = []
+    opening = capture_module.write_transaction
+
+    @contextlib.contextmanager
+    def write(engine: sa.Engine, **options: Any) -> Iterator[Any]:
+        opened.append(options)
+        with opening(engine, **options) as conn:
+            yield conn
+
+    monkeypatch.setattr(capture_module, "write_transaction", write)
+    events = shipment(1, 1)
+    bad = AggregationEvent(**at(1), action="ADD", child_epcs=(sgtin(1),))  # no parentID
+    result = capture(engine, document([events[0], bad, *events[1:]]))
+    assert not result.ok and result.captured == 0 and result.rejected
+    assert opened == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.event)).scalar() == 0
+
+
 @pytest.mark.parametrize(
     "rows",
     [

@@ -17,8 +17,11 @@ same document) is not stored again and is counted as a duplicate. An event carry
 ``errorDeclaration`` (EPCIS 2.0 §7.4.1.2) whose erroneous event is stored is applied to it:
 the stored event gets the declaration (error columns, body, corrective event ids).
 
-Ordering and concurrency: ``seq`` grows in commit order. SQLite has a single writer (the
-capture transaction begins ``IMMEDIATE``), so ``max(seq) + 1`` is safe. PostgreSQL captures
+Ordering and concurrency: every capture reads, validates and hashes its first batch (a whole
+document of up to :data:`BATCH_SIZE` events) before its write transaction begins, so a
+document refused at once takes no lock, and on SQLite the writer's lock is held only while
+writing. ``seq`` grows in commit order. SQLite has a single writer (the capture transaction
+begins ``IMMEDIATE``), so ``max(seq) + 1`` is safe. PostgreSQL captures
 take a transaction-scoped advisory lock before their first write (after reading their first
 batch, see :meth:`_Writer.begin`) and reserve ``seq`` values from the sequence under it, so a
 consumer reading by ``seq`` never sees a gap fill in later; the same lock makes the writer the
@@ -26,9 +29,9 @@ only one adding ``epc`` keys, so it chooses their ids itself (SQLite ``max(id) +
 PostgreSQL the ``epc`` sequence) instead of reading them back. ``recordTime`` is read under the
 lock, so it grows in commit order too.
 Bulk writes use multi-row ``INSERT`` statements on SQLite (:func:`.dbapi.sqlite_insert`) and
-``COPY`` on PostgreSQL. Memory is bounded by the batch size (and a bounded identifier-key
-cache, and on SQLite a page cache of 32 MB for the capture transaction), whatever the document
-size.
+``COPY`` on PostgreSQL (binary where the columns allow it, :func:`.dbapi.pg_copy`). Memory is
+bounded by the batch size (and a bounded identifier-key cache, and on SQLite a page cache of
+32 MB for the capture transaction), whatever the document size.
 """
 
 from __future__ import annotations
@@ -650,12 +653,8 @@ class _Writer:
             finally:
                 cursor.close()
             return
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        with raw.cursor() as cursor:
+            dbapi.pg_copy(cursor, table, rows)
 
     def _declare(self, declarations: list[tuple[int, Event]]) -> None:
         """Apply errorDeclarations to stored events (EPCIS 2.0 §7.4.1.2)."""
@@ -786,40 +785,55 @@ def _reading(opened: _Opened, sqlite: bool) -> AbstractContextManager[Iterator[_
     return prefetched(_read(opened))
 
 
-def _write_all(
-    conn: Connection,
-    opened: _Opened,
-    *,
-    behaviour: jobs.Behaviour,
-    job_id: str,
-    rejected: list[Problem],
-    progress: Callable[[int], None] | None,
-) -> _Writer:
-    writer = _Writer(conn, job_id)
+_Batch = tuple[list[Event], list[str], int]
+
+
+def _batches(
+    events: Iterator[_Read], *, behaviour: jobs.Behaviour, rejected: list[Problem]
+) -> Iterator[_Batch]:
+    """The valid events in batches of :data:`BATCH_SIZE`, each with their hashes and the
+    number of events read so far; the last batch (maybe empty) once the document is read.
+
+    The problems of invalid events go to ``rejected``; with ``rollback`` behaviour no event is
+    kept once one is invalid, and the end of the document raises :class:`_Rollback`, as does
+    a document that cannot be read to its end (its problem added)."""
     batch: list[Event] = []
     hashes: list[str] = []
     read = 0
     try:
-        with _reading(opened, writer.sqlite) as events:
-            for event, errors, hashed in events:
-                read += 1
-                if errors:
-                    rejected.extend(errors)
-                elif not (rejected and behaviour == "rollback"):
-                    batch.append(event)
-                    hashes.append(hashed)
-                if len(batch) >= BATCH_SIZE:
-                    writer.write(batch, hashes)
-                    batch, hashes = [], []
-                    if progress is not None:
-                        progress(read)
+        for event, errors, hashed in events:
+            read += 1
+            if errors:
+                rejected.extend(errors)
+            elif not (rejected and behaviour == "rollback"):
+                batch.append(event)
+                hashes.append(hashed)
+            if len(batch) >= BATCH_SIZE:
+                yield batch, hashes, read
+                batch, hashes = [], []
     except EpcisDocumentError as exc:
         rejected.append(_reader_problem(exc, read))
         raise _Rollback from exc
     if rejected and behaviour == "rollback":
         raise _Rollback
-    if batch:
-        writer.write(batch, hashes)
+    yield batch, hashes, read
+
+
+def _write_all(
+    conn: Connection,
+    opened: _Opened,
+    batches: Iterator[_Batch],
+    *,
+    job_id: str,
+    progress: Callable[[int], None] | None,
+) -> _Writer:
+    writer = _Writer(conn, job_id)
+    read = 0
+    for batch, hashes, read in batches:
+        if batch:
+            writer.write(batch, hashes)
+        if progress is not None:
+            progress(read)
     writer.begin()  # a document of master data only
     masterdata.put_vocabularies(conn, opened.master_data())
     if progress is not None:
@@ -859,13 +873,19 @@ def capture(
         with ExitStack() as stack:
             stack.enter_context(_fewer_collections())
             opened = _open(stack, source, syntax)
+            events = stack.enter_context(_reading(opened, engine.dialect.name == "sqlite"))
+            batches = _batches(events, behaviour=behaviour, rejected=rejected)
+            # the first batch (a whole document of up to BATCH_SIZE events) is read, validated
+            # and hashed before the transaction: on SQLite, BEGIN IMMEDIATE takes the single
+            # writer's lock, so another capture writes meanwhile and answers wait less; a
+            # document refused at once never takes it
+            first = next(batches)
             with write_transaction(engine) as conn, _sqlite_cache(conn):
                 writer = _write_all(
                     conn,
                     opened,
-                    behaviour=behaviour,
+                    chain([first], batches),
                     job_id=job_id,
-                    rejected=rejected,
                     progress=progress,
                 )
                 # the job finishes in the capture transaction: its events and its outcome

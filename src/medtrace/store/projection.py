@@ -589,7 +589,6 @@ _PG_STAGE: Final = (
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PG_TEMP} "
     f"(LIKE {_STATE.name} INCLUDING DEFAULTS) ON COMMIT DROP"
 )
-_PG_COPY: Final = f"COPY {_PG_TEMP} ({', '.join(_COLUMNS)}) FROM STDIN"
 _PG_MERGE: Final = (
     f"INSERT INTO {_STATE.name} ({', '.join(_COLUMNS)}) "  # noqa: S608 - schema constants only
     f"SELECT {', '.join(_COLUMNS)} FROM {_PG_TEMP} ORDER BY epc_id "
@@ -597,7 +596,6 @@ _PG_MERGE: Final = (
     + ", ".join(f"{name} = excluded.{name}" for name in _COLUMNS if name != "epc_id")
 )
 _PG_CLEAR: Final = f"DELETE FROM {_PG_TEMP}"  # noqa: S608 - schema constants only
-_PG_INSERT: Final = f"COPY {_STATE.name} ({', '.join(_COLUMNS)}) FROM STDIN"
 _INSERT_SQLITE: Final = f"INSERT INTO {_STATE.name} ({', '.join(_COLUMNS)})"
 
 
@@ -623,16 +621,12 @@ def _write(
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cursor:
             if inserts:
-                with cursor.copy(_PG_INSERT) as copy:
-                    for row in inserts:
-                        copy.write_row(row)
+                dbapi.pg_copy(cursor, _STATE, inserts)
             if upserts:
                 # psycopg's executemany sends one upsert per row; COPY the rows into a temporary
                 # table (dropped at commit) and upsert them all with one INSERT … ON CONFLICT
                 cursor.execute(_PG_STAGE)
-                with cursor.copy(_PG_COPY) as copy:
-                    for row in upserts:
-                        copy.write_row(row)
+                dbapi.pg_copy(cursor, _STATE, upserts, into=_PG_TEMP)
                 cursor.execute(_PG_MERGE)
                 cursor.execute(_PG_CLEAR)
         return
