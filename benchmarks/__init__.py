@@ -1,11 +1,13 @@
 """medtrace benchmarks: workloads, their registry and the shared measuring tools.
 
 A *workload* is a module with ``NAME``, ``DESCRIPTION``, ``run(options) -> dict`` (the
-figures, JSON-ready) and ``render(result) -> str`` (the Markdown table for
-``docs/benchmarks.md``); one with ``ON_DEMAND = True`` (hours of work) runs only when asked
-for with ``--only``. :data:`WORKLOADS` lists them by name; ``python -m benchmarks run``
-runs them, writes ``benchmarks/results/<name>.json`` and regenerates the part of
-``docs/benchmarks.md`` between ``<!-- BEGIN name -->`` and ``<!-- END name -->``.
+figures, JSON-ready), ``render(result) -> str`` (the Markdown table for
+``docs/benchmarks.md``) and ``verdicts(result) -> list[Verdict]`` (its targets, measured; the
+page's summary table gathers them, :mod:`benchmarks.summary`); one with ``ON_DEMAND = True``
+(hours of work) runs only when asked for with ``--only``. :data:`WORKLOADS` lists them by
+name; ``python -m benchmarks run`` runs them, writes ``benchmarks/results/<name>.json`` and
+regenerates the part of ``docs/benchmarks.md`` between ``<!-- BEGIN name -->`` and
+``<!-- END name -->``.
 
 Benchmarks measure and print; they never assert speed (tests assert behaviour). Every figure is
 the median of several runs, each in a fresh subprocess so that peak RSS belongs to one run.
@@ -27,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 __all__ = [
     "BENCH_DIR",
@@ -36,12 +38,14 @@ __all__ = [
     "WORKLOADS",
     "RunOptions",
     "Scale",
+    "Verdict",
     "data_dir",
     "load_workload",
     "machine_info",
     "median",
     "profile_lines",
     "run_worker",
+    "verdict",
 ]
 
 Scale = Literal["small", "full"]
@@ -89,6 +93,44 @@ def data_dir() -> Path:
     )
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class Verdict(NamedTuple):
+    """One target of an issue as a workload measured it."""
+
+    #: what the figure is of: a backend (``sqlite``, ``postgres``), an input format, or ""
+    scope: str
+    #: the target in words, e.g. ``≥ 120.0k EPC refs/s``
+    target: str
+    #: the figure, with its unit
+    measured: str
+    #: ``met`` or how far off (:func:`verdict`)
+    verdict: str
+
+
+def verdict(value: float, target: float, *, lower_is_better: bool = False) -> str:
+    """``met`` or how far off: ``missed by 28% (1.4x short)``, ``missed: 1.4x the limit``."""
+    ok = value <= target if lower_is_better else value >= target
+    if ok:
+        return "met"
+    if lower_is_better:
+        return f"missed: {_times(value / target)} the limit"
+    return f"missed by {100 * (1 - value / target):.0f}% ({_times(target / value)} short)"
+
+
+def _times(ratio: float) -> str:
+    """``1.4x``; two decimals below 1.1 (a near miss is not "1.0x")."""
+    return f"{ratio:.2f}x" if ratio < 1.1 else f"{ratio:.1f}x"
+
+
+def verdict_table(rows: Sequence[Verdict], *, head: str = "target") -> list[str]:
+    """``rows`` as a Markdown table ``| target | measured | verdict |`` (the scope, when set,
+    leads the target's words)."""
+    lines = [f"| {head} | measured | verdict |", "|---|---:|---|"]
+    for row in rows:
+        target = f"{row.scope} {row.target}" if row.scope else row.target
+        lines.append(f"| {target} | {row.measured} | {row.verdict} |")
+    return lines
 
 
 def median(values: Sequence[float]) -> float:

@@ -4,10 +4,12 @@
     python -m benchmarks run [--only NAME] [--scale small|full] [--runs N] [--no-profile]
                              [--backend sqlite|postgres]
     python -m benchmarks list
+    python -m benchmarks summary
 
 ``run`` prints each workload's table, writes ``benchmarks/results/<name>.json`` (figures,
 machine, command, date) and regenerates the workload's section of ``docs/benchmarks.md``
-between ``<!-- BEGIN name -->`` and ``<!-- END name -->``.
+between ``<!-- BEGIN name -->`` and ``<!-- END name -->``, then the targets-at-a-glance table
+(:mod:`benchmarks.summary`; ``summary`` regenerates that table alone).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from benchmarks import (
     load_workload,
     machine_info,
     now_utc,
+    summary,
 )
 from benchmarks.generate import FORMATS, generate_file
 
@@ -138,6 +141,15 @@ def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         if args.scale == "full" or args.docs:
             changed = update_docs(name, section)
             _log(f"{'updated' if changed else 'unchanged'} {DOCS_FILE}")
+    if args.scale == "full" or args.docs:
+        _cmd_summary()
+    return 0
+
+
+def _cmd_summary() -> int:
+    """Regenerate the targets-at-a-glance table from the full-scale results files."""
+    changed = update_docs(summary.NAME, summary.render())
+    _log(f"summary {'updated' if changed else 'unchanged'} in {DOCS_FILE}")
     return 0
 
 
@@ -171,12 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     sub.add_parser("list", help="list workloads")
+    sub.add_parser("summary", help="regenerate the targets-at-a-glance table of docs/benchmarks.md")
 
     args = parser.parse_args(argv)
     if args.command == "generate":
         return _cmd_generate(args)
     if args.command == "run":
         return _cmd_run(args, argv)
+    if args.command == "summary":
+        return _cmd_summary()
     for name in WORKLOADS:
         workload = load_workload(name)
         when = " (on demand)" if getattr(workload, "ON_DEMAND", False) else ""

@@ -43,7 +43,16 @@ from typing import Any, Final
 import ijson  # type: ignore[import-untyped]
 from lxml import etree
 
-from benchmarks import RunOptions, data_dir, load_average, median, profile_lines, run_worker
+from benchmarks import (
+    RunOptions,
+    Verdict,
+    data_dir,
+    load_average,
+    median,
+    profile_lines,
+    run_worker,
+    verdict,
+)
 from benchmarks.generate import FORMATS, Format, generate_file
 from medtrace.epcis.hashing import event_hash
 from medtrace.epcis.jsonld_reader import iter_jsonld_events
@@ -390,13 +399,38 @@ def _k(value: float) -> str:
     return f"{value / 1000:,.1f}k" if value >= 1000 else f"{value:,.0f}"
 
 
-def _verdict(value: float, target: float, *, lower_is_better: bool = False) -> str:
-    ok = value <= target if lower_is_better else value >= target
-    if ok:
-        return "met"
-    if lower_is_better:
-        return f"missed: {value / target:.1f}x the limit"
-    return f"missed by {100 * (1 - value / target):.0f}% ({target / value:.1f}x short)"
+def verdicts(result: dict[str, Any]) -> list[Verdict]:
+    """The issue's targets per format, for the most complete stage at the largest size (the
+    last row of each format)."""
+    targets = result["targets"]
+    finals = {r["format"]: r for r in result["results"]}
+    found: list[Verdict] = []
+    for fmt in FORMATS:
+        r = finals.get(fmt)
+        if r is None:
+            continue
+        events, refs, rss = r["events_per_s"], r["epc_refs_per_s"], r["peak_rss_mb"]
+        found += [
+            Verdict(
+                fmt,
+                f"≥ {_k(targets['events_per_s'])} events/s",
+                _k(events),
+                verdict(events, targets["events_per_s"]),
+            ),
+            Verdict(
+                fmt,
+                f"≥ {_k(targets['epc_refs_per_s'])} EPC refs/s",
+                _k(refs),
+                verdict(refs, targets["epc_refs_per_s"]),
+            ),
+            Verdict(
+                fmt,
+                f"peak RSS < {targets['peak_rss_mb']} MB",
+                f"{rss:.0f} MB",
+                verdict(rss, targets["peak_rss_mb"], lower_is_better=True),
+            ),
+        ]
+    return found
 
 
 def _render_breakdown(result: dict[str, Any]) -> list[str]:
@@ -497,7 +531,6 @@ def render(result: dict[str, Any]) -> str:
             for r in rss
         ]
         lines.append("")
-    targets = result["targets"]
     lines += [
         (
             "Targets (issue: ≥ 20k events/s, ≥ 400k EPC refs/s, peak RSS < 300 MB and flat), "
@@ -507,38 +540,14 @@ def render(result: dict[str, Any]) -> str:
         "| target | " + " | ".join(FORMATS) + " |",
         "|---|---|---|",
     ]
-    finals = {}
-    for fmt in FORMATS:
-        rows = [r for r in result["results"] if r["format"] == fmt]
-        if rows:
-            finals[fmt] = rows[-1]
-    if finals:
+    by_target: dict[str, list[Verdict]] = {}
+    for row in verdicts(result):
+        by_target.setdefault(row.target, []).append(row)
+    for target, rows in by_target.items():
         lines.append(
-            f"| ≥ {_k(targets['events_per_s'])} events/s | "
-            + " | ".join(
-                f"{_k(r['events_per_s'])} — {_verdict(r['events_per_s'], targets['events_per_s'])}"
-                for r in finals.values()
-            )
-            + " |"
+            f"| {target} | " + " | ".join(f"{r.measured} — {r.verdict}" for r in rows) + " |"
         )
-        lines.append(
-            f"| ≥ {_k(targets['epc_refs_per_s'])} EPC refs/s | "
-            + " | ".join(
-                f"{_k(r['epc_refs_per_s'])} — "
-                f"{_verdict(r['epc_refs_per_s'], targets['epc_refs_per_s'])}"
-                for r in finals.values()
-            )
-            + " |"
-        )
-        lines.append(
-            f"| peak RSS < {targets['peak_rss_mb']} MB | "
-            + " | ".join(
-                f"{r['peak_rss_mb']:.0f} MB — "
-                f"{_verdict(r['peak_rss_mb'], targets['peak_rss_mb'], lower_is_better=True)}"
-                for r in finals.values()
-            )
-            + " |"
-        )
+    if by_target:
         lines.append("")
     lines += _render_breakdown(result)
     for fmt, profile in result.get("profiles", {}).items():

@@ -59,7 +59,17 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
-from benchmarks import RunOptions, data_dir, load_average, median, now_utc, run_worker
+from benchmarks import (
+    RunOptions,
+    Verdict,
+    data_dir,
+    load_average,
+    median,
+    now_utc,
+    run_worker,
+    verdict,
+    verdict_table,
+)
 from benchmarks.epcis_parse import ensure_input
 from benchmarks.store_capture import (
     header_lines,
@@ -68,7 +78,6 @@ from benchmarks.store_capture import (
     pg_drop_schema,
     pg_location,
     postgres_version,
-    verdict,
 )
 from benchmarks.store_query import DOCUMENTS, build
 from benchmarks.store_query import _sqlite_store as store_query_sqlite
@@ -764,6 +773,50 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip()
 
 
+def verdicts(result: dict[str, Any]) -> list[Verdict]:
+    """The issue's targets per backend (VRS rate and p99, events p99, capture over HTTP)."""
+    return [
+        row
+        for backend, figures in result["backends"].items()
+        for row in _backend_verdicts(backend, figures)
+    ]
+
+
+def _backend_verdicts(backend: str, result: dict[str, Any]) -> list[Verdict]:
+    found: list[Verdict] = []
+    if "vrs" in result:
+        vrs = result["vrs"]
+        rate = verdict(vrs["rps"], TARGETS["vrs_rps"])
+        found.append(Verdict(backend, "VRS ≥ 3,000 req/s", f"{vrs['rps']:,.0f}", rate))
+        events = TARGETS["events_p99_ms"]
+        scenarios = [("vrs", "VRS p99 < 50 ms", TARGETS["vrs_p99_ms"])]
+        scenarios += [("events", "events p99 < 20 ms", events)]
+        if "events_custodian" in result:  # a result file from before the scenario existed
+            # not a target of the issue: the same limit for the stricter custody-filtered query
+            custodian = "events p99 < 20 ms, asked by a custodian (our own row)"
+            scenarios += [("events_custodian", custodian, events)]
+        for name, words, limit in scenarios:
+            at = result[name].get("paced", result[name])
+            found.append(
+                Verdict(
+                    backend,
+                    words,
+                    f"{at['p99_ms']} ms at {at['rps']:,.0f} req/s",
+                    verdict(at["p99_ms"], limit, lower_is_better=True),
+                )
+            )
+    ratio = result["capture"]["ratio"]
+    found.append(
+        Verdict(
+            backend,
+            "POST /capture within 20% of the repository",
+            f"{ratio:.0%} of it",
+            verdict(ratio, TARGETS["capture"]),
+        )
+    )
+    return found
+
+
 def _render_backend(result: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     if "vrs" in result:
@@ -807,34 +860,6 @@ def _render_backend(result: dict[str, Any]) -> list[str]:
         "",
         "Targets (issue: on ≥ 4M items, 2 cores):",
         "",
-        "| target | measured | verdict |",
-        "|---|---:|---|",
+        *verdict_table(_backend_verdicts("", result)),
     ]
-    if "vrs" in result:
-        vrs, events = result["vrs"], result["events"]
-        vrs_at, events_at = (s.get("paced", s) for s in (vrs, events))
-        vrs_p99, events_p99 = vrs_at["p99_ms"], events_at["p99_ms"]
-        p99_vrs = verdict(vrs_p99, TARGETS["vrs_p99_ms"], lower_is_better=True)
-        p99_events = verdict(events_p99, TARGETS["events_p99_ms"], lower_is_better=True)
-        rps_vrs = verdict(vrs["rps"], TARGETS["vrs_rps"])
-        lines += [
-            f"| VRS ≥ 3,000 req/s | {vrs['rps']:,.0f} | {rps_vrs} |",
-            f"| VRS p99 < 50 ms | {vrs_p99} ms at {vrs_at['rps']:,.0f} req/s | {p99_vrs} |",
-            (
-                f"| events p99 < 20 ms | {events_p99} ms at {events_at['rps']:,.0f} req/s | "
-                f"{p99_events} |"
-            ),
-        ]
-        if "events_custodian" in result:
-            custodian = result["events_custodian"]
-            at = custodian.get("paced", custodian)
-            p99 = verdict(at["p99_ms"], TARGETS["events_p99_ms"], lower_is_better=True)
-            lines.append(
-                f"| events p99 < 20 ms, asked by a custodian | {at['p99_ms']} ms at "
-                f"{at['rps']:,.0f} req/s | {p99} |"
-            )
-    lines.append(
-        f"| POST /capture within 20% of the repository | {cap['ratio']:.0%} of it | "
-        f"{verdict(cap['ratio'], TARGETS['capture'])} |"
-    )
     return lines

@@ -33,7 +33,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks import RunOptions, data_dir, load_average, median, now_utc
+from benchmarks import (
+    RunOptions,
+    Verdict,
+    data_dir,
+    load_average,
+    median,
+    now_utc,
+    verdict,
+    verdict_table,
+)
 from benchmarks.epcis_parse import ensure_input
 from benchmarks.http_load import (
     PACED_CONNECTIONS,
@@ -50,7 +59,7 @@ from benchmarks.http_load import (
     wrk_script,
     wrk_version,
 )
-from benchmarks.store_capture import header_lines, postgres_version, verdict
+from benchmarks.store_capture import header_lines, postgres_version
 
 NAME: Final = "mixed_load"
 DESCRIPTION: Final = (
@@ -269,6 +278,39 @@ def _late(figures: dict[str, Any]) -> str:
     return f"{figures['late']} ({figures['late_max_ms']})"
 
 
+def verdicts(result: dict[str, Any]) -> list[Verdict]:
+    """The issue's targets per backend: capture rate, verification rate and p99 meanwhile."""
+    return [
+        row
+        for backend, figures in result["backends"].items()
+        for row in _backend_verdicts(backend, figures)
+    ]
+
+
+def _backend_verdicts(backend: str, result: dict[str, Any]) -> list[Verdict]:
+    v, sustained = result["verify"], result["capture"]["sustained_events_per_s"]
+    return [
+        Verdict(
+            backend,
+            "capture 2,000 events/s",
+            f"{sustained:,.0f} sustained",
+            verdict(sustained, CAPTURE_EVENTS_PER_S),
+        ),
+        Verdict(
+            backend,
+            "while serving 500 verifications/s (≥ 95% of the paced rate)",
+            f"{v['rps']:,.0f}",
+            verdict(v["rps"], VERIFY_PER_S * 0.95),
+        ),
+        Verdict(
+            backend,
+            "verify p99 < 100 ms",
+            f"{v['p99_ms']} ms",
+            verdict(v["p99_ms"], TARGET_P99_MS, lower_is_better=True),
+        ),
+    ]
+
+
 def _render_backend(result: dict[str, Any]) -> list[str]:
     v, base, cap = result["verify"], result["baseline"], result["capture"]
     return [
@@ -292,18 +334,5 @@ def _render_backend(result: dict[str, Any]) -> list[str]:
             f"{cap['sustained_events_per_s']:,.0f} |"
         ),
         "",
-        "| target (issue) | measured | verdict |",
-        "|---|---:|---|",
-        (
-            f"| capture 2,000 events/s | {cap['sustained_events_per_s']:,.0f} sustained | "
-            f"{verdict(cap['sustained_events_per_s'], CAPTURE_EVENTS_PER_S)} |"
-        ),
-        (
-            f"| while serving 500 verifications/s (≥ 95% of the paced rate) | {v['rps']:,.0f} | "
-            f"{verdict(v['rps'], VERIFY_PER_S * 0.95)} |"
-        ),
-        (
-            f"| verify p99 < 100 ms | {v['p99_ms']} ms | "
-            f"{verdict(v['p99_ms'], TARGET_P99_MS, lower_is_better=True)} |"
-        ),
+        *verdict_table(_backend_verdicts("", result), head="target (issue)"),
     ]

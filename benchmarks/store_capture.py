@@ -41,12 +41,15 @@ import sqlalchemy as sa
 from benchmarks import (
     RESULTS_DIR,
     RunOptions,
+    Verdict,
     data_dir,
     load_average,
     median,
     now_utc,
     profile_lines,
     run_worker,
+    verdict,
+    verdict_table,
 )
 from benchmarks.epcis_parse import ensure_input
 from medtrace.store import schema
@@ -477,14 +480,31 @@ def _k(value: float) -> str:
     return f"{value / 1000:,.1f}k" if value >= 1000 else f"{value:,.0f}"
 
 
-def verdict(value: float, target: float, *, lower_is_better: bool = False) -> str:
-    """``met`` or how far off (the wording of the epcis_parse section)."""
-    ok = value <= target if lower_is_better else value >= target
-    if ok:
-        return "met"
-    if lower_is_better:
-        return f"missed: {value / target:.1f}x the limit"
-    return f"missed by {100 * (1 - value / target):.0f}% ({target / value:.1f}x short)"
+def verdicts(result: dict[str, Any]) -> list[Verdict]:
+    """The issue's targets per backend: EPC refs/s, peak RSS, no new row on re-capture."""
+    targets = result["targets"]
+    found: list[Verdict] = []
+    for r in result["results"]:
+        backend = r["backend"]
+        goal = targets[f"{backend}_epc_refs_per_s"]
+        rss = targets["peak_rss_mb"]
+        new = r["recapture"]["new_rows"]
+        found += [
+            Verdict(
+                backend,
+                f"≥ {_k(goal)} EPC refs/s",
+                _k(r["epc_refs_per_s"]),
+                verdict(r["epc_refs_per_s"], goal),
+            ),
+            Verdict(
+                backend,
+                f"peak RSS < {rss} MB",
+                f"{r['peak_rss_mb']:.0f} MB",
+                verdict(r["peak_rss_mb"], rss, lower_is_better=True),
+            ),
+            Verdict(backend, "re-capture: 0 new rows", str(new), "met" if new == 0 else "missed"),
+        ]
+    return found
 
 
 def header_lines(result: dict[str, Any], note: str) -> list[str]:
@@ -559,7 +579,6 @@ def render(result: dict[str, Any]) -> str:
             f"| {_k(r['recapture']['epc_refs_per_s'])} | {r['recapture']['peak_rss_mb']:.0f} |"
             for r in rows
         ]
-        targets = result["targets"]
         lines += [
             "",
             (
@@ -567,26 +586,9 @@ def render(result: dict[str, Any]) -> str:
                 "re-capture adds no row):"
             ),
             "",
-            "| target | measured | verdict |",
-            "|---|---:|---|",
+            *verdict_table(verdicts(result)),
+            "",
         ]
-        for r in rows:
-            goal = targets[f"{r['backend']}_epc_refs_per_s"]
-            lines.append(
-                f"| {r['backend']} ≥ {_k(goal)} EPC refs/s | {_k(r['epc_refs_per_s'])} "
-                f"| {verdict(r['epc_refs_per_s'], goal)} |"
-            )
-            lines.append(
-                f"| {r['backend']} peak RSS < {targets['peak_rss_mb']} MB "
-                f"| {r['peak_rss_mb']:.0f} MB "
-                f"| {verdict(r['peak_rss_mb'], targets['peak_rss_mb'], lower_is_better=True)} |"
-            )
-            new = r["recapture"]["new_rows"]
-            lines.append(
-                f"| {r['backend']} re-capture: 0 new rows | {new} "
-                f"| {'met' if new == 0 else 'missed'} |"
-            )
-        lines.append("")
     for backend, profile in result.get("profiles", {}).items():
         total = profile["total_s"] or 1.0
         lines += [

@@ -41,7 +41,16 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from benchmarks import RunOptions, data_dir, load_average, median, now_utc, run_worker
+from benchmarks import (
+    RunOptions,
+    Verdict,
+    data_dir,
+    load_average,
+    median,
+    now_utc,
+    run_worker,
+    verdict,
+)
 from benchmarks.epcis_parse import _generator_tag, ensure_input
 from benchmarks.store_capture import (
     BACKENDS,
@@ -54,7 +63,6 @@ from benchmarks.store_capture import (
     postgres_version,
     previous,
     table_rows,
-    verdict,
 )
 from medtrace.epcis.query_model import EventQuery
 from medtrace.epcis.query_patterns import parse_pattern
@@ -371,6 +379,21 @@ def run(options: RunOptions, log: Callable[[str], None] = print) -> dict[str, An
 
 
 # --------------------------------------------------------------------------- Markdown
+
+
+def verdicts(result: dict[str, Any]) -> list[Verdict]:
+    """The issue's p99 targets per backend and read operation."""
+    targets = result["targets_ms"]
+    return [
+        Verdict(
+            r["backend"],
+            f"{_TITLES[op]} p99 < {targets[op]:g} ms",
+            f"{r['operations'][op]['p99_ms']:.2f} ms",
+            verdict(r["operations"][op]["p99_ms"], targets[op], lower_is_better=True),
+        )
+        for r in result["results"]
+        for op in OPERATIONS
+    ]
 
 
 def render(result: dict[str, Any]) -> str:
