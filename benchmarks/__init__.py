@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Any, Final, Literal, NamedTuple
 __all__ = [
     "BENCH_DIR",
     "DOCS_FILE",
+    "REFERENCE_LOOP",
     "RESULTS_DIR",
     "WORKLOADS",
     "RunOptions",
@@ -44,6 +46,7 @@ __all__ = [
     "machine_info",
     "median",
     "profile_lines",
+    "reference_loop_s",
     "run_worker",
     "verdict",
 ]
@@ -163,10 +166,32 @@ def load_average() -> list[float]:
         return []
 
 
+#: Iterations of :func:`reference_loop_s`'s loop.
+REFERENCE_LOOP: Final = 5_000_000
+
+
+def reference_loop_s(repeat: int = 3) -> float:
+    """Seconds of one core for a fixed pure-Python loop (best of ``repeat``): how fast this
+    host runs Python right now.
+
+    "AMD EPYC, 2 cores" says little on a shared VM: the same code measured 2.5x slower on one
+    session's host than on the previous one's, all of it CPU work. Recorded with every result,
+    this figure tells a slower host from slower code (lower is faster)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        total = 0
+        for i in range(REFERENCE_LOOP):
+            total += i & 7
+        best = min(best, time.process_time() - start)
+    return round(best, 3)
+
+
 def machine_info() -> dict[str, Any]:
     """The machine and software the figures were measured on."""
     return {
         "cpu": _cpu_model(),
+        "reference_loop_s": reference_loop_s(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),

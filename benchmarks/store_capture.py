@@ -39,6 +39,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from benchmarks import (
+    REFERENCE_LOOP,
     RESULTS_DIR,
     RunOptions,
     Verdict,
@@ -507,6 +508,14 @@ def verdicts(result: dict[str, Any]) -> list[Verdict]:
     return found
 
 
+def _reference(machine: dict[str, Any]) -> str:
+    """The host's speed (:func:`benchmarks.reference_loop_s`), when the result has it."""
+    loop = machine.get("reference_loop_s")
+    if loop is None:
+        return ""
+    return f" Reference loop ({REFERENCE_LOOP:,} Python iterations): {loop:.2f} s of CPU."
+
+
 def header_lines(result: dict[str, Any], note: str) -> list[str]:
     """Date, machine, load and command."""
     commands = "; ".join(f"`{part}`" for part in str(result.get("command", "?")).split("; "))
@@ -519,7 +528,7 @@ def header_lines(result: dict[str, Any], note: str) -> list[str]:
             f"{'/'.join(str(x) for x in machine.get('load_average_at_start', []))} at start, "
             f"{'/'.join(str(x) for x in result.get('load_average_at_end', []))} at end), "
             f"Python {machine.get('python', '?')}, {packages}, SQLite {sqlite3.sqlite_version}, "
-            f"PostgreSQL {result.get('postgres_version') or '?'}."
+            f"PostgreSQL {result.get('postgres_version') or '?'}." + _reference(machine)
         ),
         "",
         f"Command: {commands} — scale `{result['scale']}`, {note}",

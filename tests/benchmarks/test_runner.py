@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 from benchmarks.__main__ import carry_backends
+from benchmarks.store_capture import header_lines
+
+from benchmarks import machine_info, reference_loop_s
 
 
 def test_a_run_for_one_backend_keeps_the_other_backends_figures(tmp_path: Path) -> None:
@@ -38,3 +41,14 @@ def test_a_run_for_one_backend_keeps_the_other_backends_figures(tmp_path: Path) 
     assert carry_backends(other_scale, previous, "sqlite") == []  # never across scales
     everything = {"scale": "full", "command": "c", "backends": {"sqlite": {}}}
     assert carry_backends(everything, previous, None) == []  # a run of every backend
+
+
+def test_results_record_the_hosts_speed_and_the_header_shows_it() -> None:
+    assert reference_loop_s(repeat=1) > 0
+    machine = machine_info()
+    assert machine["reference_loop_s"] > 0
+    result = {"date": "d", "command": "c", "scale": "full", "machine": machine}
+    first = header_lines(result, "note")[0]
+    assert f"{machine['reference_loop_s']:.2f} s of CPU" in first
+    older = {**result, "machine": {k: v for k, v in machine.items() if k != "reference_loop_s"}}
+    assert "Reference loop" not in header_lines(older, "note")[0]  # results from before it
