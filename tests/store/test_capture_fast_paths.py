@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -841,6 +842,42 @@ def test_first_batch_is_read_before_the_write_transaction(
     assert seen.index("begin") >= first
     if backend == "sqlite":  # read in the writing thread: the rest only once written
         assert seen == ["hash"] * first + ["begin"] + ["hash"] * 2
+
+
+class _Batch(list[Event]):
+    """A batch that can be watched with a weak reference."""
+
+
+def test_a_written_batch_is_not_held_while_the_next_one_is_read(engine: sa.Engine) -> None:
+    # memory stays bounded by one batch: once written, nothing holds it while the reader
+    # builds the next one (the first batch too, read before the transaction)
+    events = shipment(1, 1)
+    released: list[bool] = []
+
+    def batches() -> Iterator[tuple[list[Event], list[str], int]]:
+        first = _Batch(events[:4])
+        watched = weakref.ref(first)
+        yield first, [capture_module.event_hash(e) for e in first], 4
+        del first
+        released.append(watched() is None)
+        rest = _Batch(events[4:])
+        yield rest, [capture_module.event_hash(e) for e in rest], len(events)
+
+    opened = capture_module._Opened(
+        syntax="json",
+        kind="document",
+        schema_version="2.0",
+        events=iter(()),
+        master_data=lambda: (),
+    )
+    source = batches()
+    pending = [next(source)]
+    with write_transaction(engine) as conn:
+        writer = capture_module._write_all(
+            conn, opened, capture_module._first_then(pending, source), job_id="j", progress=None
+        )
+    assert released == [True] and pending == []
+    assert len(writer.captured) == len(events)
 
 
 def test_document_refused_in_its_first_batch_opens_no_write_transaction(

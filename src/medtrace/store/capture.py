@@ -819,6 +819,13 @@ def _batches(
     yield batch, hashes, read
 
 
+def _first_then(first: list[_Batch], rest: Iterator[_Batch]) -> Iterator[_Batch]:
+    """The one batch of ``first`` (taken out of the list, so that nothing holds it once it is
+    written), then ``rest``."""
+    yield first.pop()
+    yield from rest
+
+
 def _write_all(
     conn: Connection,
     opened: _Opened,
@@ -832,6 +839,7 @@ def _write_all(
     for batch, hashes, read in batches:
         if batch:
             writer.write(batch, hashes)
+        del batch, hashes  # written: not held while the next batch is read
         if progress is not None:
             progress(read)
     writer.begin()  # a document of master data only
@@ -879,12 +887,12 @@ def capture(
             # and hashed before the transaction: on SQLite, BEGIN IMMEDIATE takes the single
             # writer's lock, so another capture writes meanwhile and answers wait less; a
             # document refused at once never takes it
-            first = next(batches)
+            first = [next(batches)]
             with write_transaction(engine) as conn, _sqlite_cache(conn):
                 writer = _write_all(
                     conn,
                     opened,
-                    chain([first], batches),
+                    _first_then(first, batches),
                     job_id=job_id,
                     progress=progress,
                 )
