@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -41,6 +41,7 @@ __all__ = [
     "RunOptions",
     "Scale",
     "Verdict",
+    "backend_verdicts",
     "data_dir",
     "load_workload",
     "machine_info",
@@ -124,6 +125,18 @@ def verdict(value: float, target: float, *, lower_is_better: bool = False) -> st
 def _times(ratio: float) -> str:
     """``1.4x``; two decimals below 1.1 (a near miss is not "1.0x")."""
     return f"{ratio:.2f}x" if ratio < 1.1 else f"{ratio:.1f}x"
+
+
+def backend_verdicts(
+    result: dict[str, Any], of_backend: Callable[[str, dict[str, Any]], list[Verdict]]
+) -> list[Verdict]:
+    """The verdicts of a result measured per backend (``result["backends"]``), backend by
+    backend: ``of_backend(backend, its figures)``."""
+    return [
+        row
+        for backend, figures in result["backends"].items()
+        for row in of_backend(backend, figures)
+    ]
 
 
 def verdict_table(rows: Sequence[Verdict], *, head: str = "target") -> list[str]:

@@ -62,6 +62,7 @@ import sqlalchemy as sa
 from benchmarks import (
     RunOptions,
     Verdict,
+    backend_verdicts,
     data_dir,
     load_average,
     median,
@@ -775,11 +776,7 @@ def render(result: dict[str, Any]) -> str:
 
 def verdicts(result: dict[str, Any]) -> list[Verdict]:
     """The issue's targets per backend (VRS rate and p99, events p99, capture over HTTP)."""
-    return [
-        row
-        for backend, figures in result["backends"].items()
-        for row in _backend_verdicts(backend, figures)
-    ]
+    return backend_verdicts(result, _backend_verdicts)
 
 
 def _backend_verdicts(backend: str, result: dict[str, Any]) -> list[Verdict]:

@@ -36,6 +36,7 @@ from typing import Any, Final
 from benchmarks import (
     RunOptions,
     Verdict,
+    backend_verdicts,
     data_dir,
     load_average,
     median,
@@ -280,11 +281,7 @@ def _late(figures: dict[str, Any]) -> str:
 
 def verdicts(result: dict[str, Any]) -> list[Verdict]:
     """The issue's targets per backend: capture rate, verification rate and p99 meanwhile."""
-    return [
-        row
-        for backend, figures in result["backends"].items()
-        for row in _backend_verdicts(backend, figures)
-    ]
+    return backend_verdicts(result, _backend_verdicts)
 
 
 def _backend_verdicts(backend: str, result: dict[str, Any]) -> list[Verdict]:
