@@ -9,7 +9,9 @@
 * the identifier keys capture assigns itself (SQLite ``max + 1``, PostgreSQL sequence + COPY);
 * capture jobs finished inside the capture transaction, and started with their organization;
 * master data sent again unchanged (only ``updated`` is written);
-* ``store.dbapi.select_in`` chunking, and the SQLite bind-processor shortcut.
+* ``store.dbapi.select_in`` chunking, and the SQLite bind-processor shortcut;
+* ``store.dbapi.pg_copy`` (binary ``COPY`` where the column types allow it);
+* the first batch read before the write transaction, and no written batch held meanwhile.
 """
 
 from __future__ import annotations
