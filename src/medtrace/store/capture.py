@@ -885,8 +885,8 @@ def capture(
             batches = _batches(events, behaviour=behaviour, rejected=rejected)
             # the first batch (a whole document of up to BATCH_SIZE events) is read, validated
             # and hashed before the transaction: on SQLite, BEGIN IMMEDIATE takes the single
-            # writer's lock, so another capture writes meanwhile and answers wait less; a
-            # document refused at once never takes it
+            # writer's lock, which is then not held while the document is parsed; a document
+            # refused at once never takes it
             first = [next(batches)]
             with write_transaction(engine) as conn, _sqlite_cache(conn):
                 writer = _write_all(
