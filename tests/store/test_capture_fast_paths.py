@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from medtrace.epcis.errors import EpcisDocumentError
 from medtrace.epcis.model import (
     AggregationEvent,
     AssociationEvent,
@@ -1039,3 +1041,73 @@ def test_rows_counted_for_the_statistics_refresh_are_the_rows_written(
         ).scalar()
     assert classes  # the document has quantity lists
     assert counted == [stored]
+
+
+# --------------------------------------------------------------------------- JSON-LD head
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=4)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _heads(data: bytes) -> tuple[Any, Any]:
+    """The head read whole and read by the streaming pass (or the error each one raised)."""
+    found = []
+    for limit in (capture_module._HEAD_IN_ONE_READ, 0):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(capture_module, "_HEAD_IN_ONE_READ", limit)
+            source = io.BytesIO(b"  " + data)
+            source.seek(2)
+            try:
+                found.append(capture_module._jsonld_head(source))
+            except EpcisDocumentError as exc:
+                found.append(("error", str(exc)))
+    return found[0], found[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(members=st.dictionaries(st.text(max_size=10), _JSON, max_size=5), body=_JSON)
+def test_the_jsonld_head_read_whole_is_the_streamed_one(members: dict[str, Any], body: Any) -> None:
+    # numbers keep their exact value (Decimal, as ijson gives them), the body is skipped
+    # wherever it stands among the members
+    for at in (0, len(members)):
+        items = list(members.items())
+        items.insert(at, ("epcisBody", body))
+        text = "{" + ",".join(f"{_dumps(k)}:{_dumps(v)}" for k, v in items) + "}"
+        whole, streamed = _heads(text.encode())
+        assert whole == streamed
+        assert "epcisBody" not in whole
+
+
+def _dumps(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() and "E" not in str(value) else f"{value:f}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_dumps(k)}:{_dumps(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_dumps(v) for v in value) + "]"
+    return msgspec.json.encode(value).decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"type": "EPCISDocument", "epcisBody": {"eventList": [1, 2,]}}',  # malformed body
+        b'{"type": "EPCISDocument", "epcisBody": {"eventList": [',  # cut off
+        b'[{"type": "EPCISDocument"}]',  # not an object
+        b'{"type": "EPCISDocument", "a": NaN}',
+        b'{"type": "EPCISDocument", "a": 1, "a": 2.50, "epcisBody": {}}',  # the last one wins
+        b"",
+    ],
+)
+def test_odd_jsonld_heads_are_read_as_the_streaming_pass_reads_them(data: bytes) -> None:
+    whole, streamed = _heads(data)
+    assert whole == streamed

@@ -43,7 +43,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import BytesIO
+from decimal import Decimal
+from io import SEEK_END, BytesIO
 from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, Any, Final
@@ -88,6 +89,13 @@ _SQLITE_CACHE_KIB: Final = 32 * 1024
 #: PostgreSQL advisory lock serialising capture writers ("medt" in ASCII).
 _PG_CAPTURE_LOCK: Final = 0x6D656474
 _IJSON: Final[Any] = ijson
+#: JSON-LD documents up to this size have their top level read in one pass in C (msgspec, each
+#: member kept as raw JSON, ``epcisBody`` skipped over) instead of a token-by-token streaming
+#: pass in Python; larger ones keep the streaming pass and bounded memory.
+_HEAD_IN_ONE_READ: Final = 8 * 1024 * 1024
+_TOP_LEVEL: Final = msgspec.json.Decoder(dict[str, msgspec.Raw])
+#: Member values as ijson gives them (``use_float=False``): non-integral numbers as ``Decimal``.
+_MEMBER: Final = msgspec.json.Decoder(float_hook=Decimal)
 #: Characters that PostgreSQL's COPY text format gives a meaning (escape, column and row ends).
 _COPY_SPECIAL: Final = ("\\", "\t", "\n", "\r")
 #: Allocations between young garbage collections while a capture runs (Python's default 700).
@@ -150,17 +158,42 @@ def _sniff(head: bytes) -> Syntax:
 
 
 def _jsonld_head(source: IO[bytes]) -> dict[str, Any]:
-    """The top-level members of a JSON-LD document except ``epcisBody`` (one streaming pass)."""
+    """The top-level members of a JSON-LD document except ``epcisBody``, from the current
+    position of the seekable ``source``: read whole when it is small, else in one streaming
+    pass (:func:`_streamed_head`)."""
+    start = source.tell()
+    size = source.seek(0, SEEK_END) - start
+    source.seek(start)
+    if size <= _HEAD_IN_ONE_READ:
+        data = source.read()
+        try:
+            top = _TOP_LEVEL.decode(data)
+        except msgspec.DecodeError:
+            pass  # not a JSON object: the streaming pass says what is wrong, as it always did
+        else:
+            return {key: _MEMBER.decode(raw) for key, raw in top.items() if key != "epcisBody"}
+        source.seek(start)
+    return _streamed_head(source)
+
+
+def _streamed_head(source: IO[bytes]) -> dict[str, Any]:
+    """:func:`_jsonld_head` in one streaming pass over every token (bounded memory)."""
     head: dict[str, Any] = {}
     builder: Any = None
     key = ""
     depth = 0
+    started = False
     try:
         for prefix, event, value in _IJSON.parse(source, use_float=False):
-            if depth == 0 and prefix == "":
-                if event == "map_key":
-                    key = value
-                continue
+            if depth == 0:
+                if not started:  # the document's own opening
+                    started = True
+                    continue
+                # between members: a key, the document's end, or a member's value (whose
+                # prefix is its key: "" too for the key "")
+                if prefix == "" and event in ("map_key", "end_map", "end_array"):
+                    key = value if event == "map_key" else key
+                    continue
             if key == "epcisBody":
                 continue
             if builder is None:
