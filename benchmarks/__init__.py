@@ -50,6 +50,7 @@ __all__ = [
     "reference_loop_s",
     "run_worker",
     "verdict",
+    "verdict_table",
 ]
 
 Scale = Literal["small", "full"]

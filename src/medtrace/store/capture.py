@@ -192,7 +192,8 @@ def _streamed_head(source: IO[bytes]) -> dict[str, Any]:
                 # between members: a key, the document's end, or a member's value (whose
                 # prefix is its key: "" too for the key "")
                 if prefix == "" and event in ("map_key", "end_map", "end_array"):
-                    key = value if event == "map_key" else key
+                    if event == "map_key":
+                        key = value
                     continue
             if key == "epcisBody":
                 continue
@@ -672,13 +673,13 @@ class _Writer:
 
     def _bulk(self, table: sa.Table, rows: list[tuple[object, ...]]) -> None:
         """Insert ``rows`` (tuples in the column order of ``table``)."""
-        columns = ", ".join(column.name for column in table.columns)
         raw = self._raw()
         if self.sqlite:
             # raw DBAPI inserts of tuples, many rows per statement: SQLAlchemy would build the
             # parameters of every row itself; the columns' bind processors (Decimal → float,
             # bool) still apply
             rows = self._sqlite_values(table, rows)
+            columns = ", ".join(column.name for column in table.columns)
             cursor = raw.cursor()
             try:
                 head = f"INSERT INTO {table.name} ({columns})"
@@ -914,7 +915,7 @@ def capture(
         with ExitStack() as stack:
             stack.enter_context(_fewer_collections())
             opened = _open(stack, source, syntax)
-            events = stack.enter_context(_reading(opened, engine.dialect.name == "sqlite"))
+            events = stack.enter_context(_reading(opened, is_sqlite(engine)))
             batches = _batches(events, behaviour=behaviour, rejected=rejected)
             # the first batch (a whole document of up to BATCH_SIZE events) is read, validated
             # and hashed before the transaction: on SQLite, BEGIN IMMEDIATE takes the single
